@@ -1,0 +1,198 @@
+"""arXiv at the edge: the HTML rendering, the PDF and the export API, and the order in which
+we try them for a paper: HTML, then PDF, then the abstract (with API metadata when reachable)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+from lxml import etree
+from pydantic import BaseModel
+
+from .errors import ConversionFailed, FetchError, NoHTML, NotFound, ParseError
+from .latexml import parse_html
+from .models import Author, Block, Document, Paper, Section
+from .net import Net
+from .pdf import parse_pdf
+
+ATOM = {"a": "http://www.w3.org/2005/Atom", "arxiv": "http://arxiv.org/schemas/atom"}
+ARXIV_ID = re.compile(r"^(?:\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})(v\d+)?$")
+
+
+class ArxivMeta(BaseModel):
+    id: str
+    version: str | None = None
+    title: str = ""
+    summary: str = ""
+    authors: list[str] = []
+    categories: list[str] = []
+    primary_category: str | None = None
+    comment: str | None = None
+    journal_ref: str | None = None
+    doi: str | None = None
+    published: str | None = None
+
+
+def split_version(arxiv_id: str) -> tuple[str, str | None]:
+    m = re.match(r"^(.*?)(v\d+)?$", arxiv_id.strip())
+    assert m
+    return m.group(1), m.group(2)
+
+
+def valid_id(arxiv_id: str) -> bool:
+    return bool(ARXIV_ID.match(arxiv_id.strip()))
+
+
+def parse_atom(xml: bytes) -> list[ArxivMeta]:
+    try:
+        root = etree.fromstring(xml)
+    except etree.XMLSyntaxError as e:
+        raise ParseError(f"arXiv API answered malformed XML: {e}") from None
+    out = []
+    for entry in root.findall("a:entry", ATOM):
+        raw_id = (entry.findtext("a:id", "", ATOM)).rsplit("/abs/", 1)[-1]
+        if not raw_id or entry.find("a:title", ATOM) is None:
+            continue  # the API reports unknown ids as an entry titled "Error"
+        pid, version = split_version(raw_id)
+        primary = entry.find("arxiv:primary_category", ATOM)
+        doi = entry.findtext("arxiv:doi", None, ATOM)
+        out.append(
+            ArxivMeta(
+                id=pid,
+                version=version,
+                title=_squash(entry.findtext("a:title", "", ATOM)),
+                summary=_squash(entry.findtext("a:summary", "", ATOM)),
+                authors=[
+                    _squash(a.findtext("a:name", "", ATOM)) for a in entry.findall("a:author", ATOM)
+                ],
+                categories=[c.get("term", "") for c in entry.findall("a:category", ATOM)],
+                primary_category=primary.get("term") if primary is not None else None,
+                comment=_squash(entry.findtext("arxiv:comment", "", ATOM)) or None,
+                journal_ref=_squash(entry.findtext("arxiv:journal_ref", "", ATOM)) or None,
+                doi=doi,
+                published=entry.findtext("a:published", None, ATOM),
+            )
+        )
+    return out
+
+
+def _squash(text: str | None) -> str:
+    return re.sub(r"\s+", " ", text or "").strip()
+
+
+async def fetch_meta(net: Net, ids: list[str]) -> dict[str, ArxivMeta]:
+    """Export API metadata for many ids in one paced request."""
+    if not ids:
+        return {}
+    resp = await net.get(
+        "arxiv_api", net.settings.arxiv_api_url, {"id_list": ",".join(ids), "max_results": len(ids)}
+    )
+    if resp.status_code != 200:
+        raise FetchError(
+            f"arXiv API answered HTTP {resp.status_code}",
+            url=str(resp.url),
+            status=resp.status_code,
+        )
+    return {m.id: m for m in parse_atom(resp.content)}
+
+
+async def fetch_html(net: Net, arxiv_id: str) -> tuple[bytes, str]:
+    url = f"{net.settings.arxiv_url.rstrip('/')}/html/{arxiv_id}"
+    resp = await net.get("arxiv", url)
+    if resp.status_code == 404:
+        raise NoHTML(f"arXiv has no HTML for {arxiv_id}", url=url, status=404, paper_id=arxiv_id)
+    if resp.status_code != 200:
+        raise FetchError(
+            f"arXiv HTML of {arxiv_id}: HTTP {resp.status_code}",
+            url=url,
+            status=resp.status_code,
+            paper_id=arxiv_id,
+        )
+    return resp.content, str(resp.url)
+
+
+async def fetch_pdf(net: Net, arxiv_id: str) -> tuple[bytes, str]:
+    url = f"{net.settings.arxiv_url.rstrip('/')}/pdf/{arxiv_id}"
+    resp = await net.get("arxiv", url)
+    if resp.status_code == 404:
+        raise NotFound(f"arXiv has no PDF for {arxiv_id}", url=url, status=404, paper_id=arxiv_id)
+    if resp.status_code != 200 or not resp.content.startswith(b"%PDF"):
+        raise FetchError(
+            f"arXiv PDF of {arxiv_id}: HTTP {resp.status_code}, "
+            f"{resp.headers.get('content-type', 'no content type')}",
+            url=url,
+            status=resp.status_code,
+            paper_id=arxiv_id,
+        )
+    return resp.content, str(resp.url)
+
+
+def version_from_url(url: str) -> str | None:
+    m = re.search(r"(v\d+)/?$", url)
+    return m.group(1) if m else None
+
+
+def abstract_document(paper: Paper, meta: ArxivMeta | None) -> Document:
+    """The last resort: what the listing and the API say about the paper."""
+    abstract = paper.abstract or (meta.summary if meta else "")
+    blocks = [Block(kind="paragraph", text=abstract)] if abstract else []
+    return Document(
+        arxiv_id=paper.id,
+        version=meta.version if meta else None,
+        source="abstract",
+        url=f"https://arxiv.org/abs/{paper.id}",
+        title=paper.title,
+        authors=[Author(name=a) for a in (paper.authors or (meta.authors if meta else []))],
+        abstract=abstract,
+        sections=[Section(title="Abstract", role="abstract", blocks=blocks)] if blocks else [],
+        links=[u for u in (paper.github_repo, paper.project_page) if u],
+        categories=meta.categories if meta else [],
+        primary_category=meta.primary_category if meta else None,
+        comment=meta.comment if meta else None,
+    )
+
+
+async def read_paper(
+    net: Net, paper: Paper, meta: ArxivMeta | None, reasons: list[str]
+) -> Document:
+    """The best text we can get for a paper; why each better source failed goes in `reasons`.
+
+    `meta` comes from one batched API request for the whole day. Parsing runs in a thread
+    so a 40-page PDF does not stall the other papers."""
+    try:
+        page, url = await fetch_html(net, paper.id)
+        doc = await asyncio.to_thread(parse_html, page, arxiv_id=paper.id, url=url)
+        return _with_meta(doc, meta)
+    except (NoHTML, ConversionFailed, ParseError, FetchError) as e:
+        reasons.append(f"html: {e}")
+    try:
+        data, url = await fetch_pdf(net, paper.id)
+        version = (meta.version if meta else None) or version_from_url(url)
+        doc = await asyncio.to_thread(parse_pdf, data, arxiv_id=paper.id, url=url, version=version)
+        return _with_meta(doc, meta)
+    except (ParseError, FetchError) as e:
+        reasons.append(f"pdf: {e}")
+    return abstract_document(paper, meta)
+
+
+async def try_meta(net: Net, ids: list[str]) -> dict[str, ArxivMeta]:
+    """API metadata is a nicety (categories, comment, version): never fail a run over it."""
+    try:
+        return await fetch_meta(net, ids)
+    except (FetchError, ParseError):
+        return {}
+
+
+def _with_meta(doc: Document, meta: ArxivMeta | None) -> Document:
+    if meta is None:
+        return doc
+    return doc.model_copy(
+        update={
+            "categories": meta.categories,
+            "primary_category": meta.primary_category,
+            "comment": meta.comment,
+            "title": doc.title if doc.source == "html" else (meta.title or doc.title),
+            "abstract": doc.abstract or meta.summary,
+            "version": doc.version or meta.version,
+        }
+    )

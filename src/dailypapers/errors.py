@@ -1,0 +1,104 @@
+"""Every error dailypapers raises on purpose, so the CLI can turn each into one line.
+
+DailyPapersError                 base; `str(err)` is the one line shown to the user
+├── UserError                    the user can fix it: bad input or configuration
+│   ├── InvalidDate              a date, week or month that is not well formed
+│   ├── ConfigError              missing key, bad option, unreadable config file
+│   └── NotInArchive             `show` asked for something never analysed
+├── FetchError                   a service could not give us what we asked (url, status)
+│   ├── NotFound                 404: unknown arXiv id, no such day
+│   │   └── NoHTML               arXiv has no HTML rendering of this paper
+│   ├── FutureDate               HF answers 400 for a day it has not reached yet
+│   ├── RateLimited              429/503 after every allowed retry (retry_after)
+│   └── ServiceUnreachable       connection refused, DNS failure, timeout
+├── ParseError                   a page or PDF we could not turn into a document
+│   └── ConversionFailed         arXiv served HTML, but it is conversion errors, not the paper
+└── LLMError                     the language model did not give a usable analysis
+    ├── LLMUnavailable           server unreachable or refusing us (auth, model not found)
+    └── LLMOutputError           answer invalid even after the repair round (reason)
+"""
+
+from __future__ import annotations
+
+
+class DailyPapersError(Exception):
+    """Base class; carries optional context shown in the one-line message."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        url: str | None = None,
+        status: int | None = None,
+        paper_id: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.url = url
+        self.status = status
+        self.paper_id = paper_id
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class UserError(DailyPapersError):
+    pass
+
+
+class InvalidDate(UserError):
+    pass
+
+
+class ConfigError(UserError):
+    pass
+
+
+class NotInArchive(UserError):
+    pass
+
+
+class FetchError(DailyPapersError):
+    pass
+
+
+class NotFound(FetchError):
+    pass
+
+
+class NoHTML(NotFound):
+    pass
+
+
+class FutureDate(FetchError):
+    pass
+
+
+class RateLimited(FetchError):
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw) -> None:
+        super().__init__(message, **kw)
+        self.retry_after = retry_after
+
+
+class ServiceUnreachable(FetchError):
+    pass
+
+
+class ParseError(DailyPapersError):
+    pass
+
+
+class ConversionFailed(ParseError):
+    pass
+
+
+class LLMError(DailyPapersError):
+    pass
+
+
+class LLMUnavailable(LLMError):
+    pass
+
+
+class LLMOutputError(LLMError):
+    pass

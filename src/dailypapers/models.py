@@ -1,0 +1,338 @@
+"""Typed models shared by every stage: the day's listing, the paper document, the analysis,
+its grounding and the report. Pure data with pure helpers; no I/O here."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Source = Literal["html", "pdf", "abstract"]
+Role = Literal[
+    "abstract",
+    "introduction",
+    "related",
+    "method",
+    "experiments",
+    "conclusion",
+    "appendix",
+    "references",
+    "other",
+]
+
+
+class Paper(BaseModel):
+    """One entry of the Hugging Face daily list."""
+
+    id: str
+    title: str
+    abstract: str = ""
+    authors: list[str] = []
+    upvotes: int = 0
+    num_comments: int = 0
+    listed_at: datetime | None = None
+    published_at: datetime | None = None
+    ai_summary: str | None = None
+    ai_keywords: list[str] = []
+    github_repo: str | None = None
+    github_stars: int | None = None
+    project_page: str | None = None
+    organization: str | None = None
+
+    @property
+    def hf_url(self) -> str:
+        return f"https://huggingface.co/papers/{self.id}"
+
+
+class Author(BaseModel):
+    name: str
+    affiliations: list[str] = []
+
+
+class Block(BaseModel):
+    """A unit of body text. `text` is Markdown; tables carry label and caption apart."""
+
+    kind: Literal["paragraph", "table", "figure", "equation", "list", "code", "theorem"]
+    text: str = ""
+    label: str | None = None
+    caption: str | None = None
+
+    def markdown(self) -> str:
+        if self.kind == "table":
+            head = f"**{self.caption}**" if self.caption else ""
+            return "\n\n".join(p for p in (head, self.text) if p)
+        if self.kind == "figure":
+            return f"*{self.caption}*" if self.caption else ""
+        if self.kind == "code":
+            return f"```\n{self.text}\n```"
+        return self.text
+
+    def plain(self) -> str:
+        return "\n".join(p for p in (self.caption, self.text) if p)
+
+
+class Section(BaseModel):
+    number: str | None = None
+    title: str
+    level: int = 1
+    role: Role = "other"
+    appendix: bool = False
+    blocks: list[Block] = []
+
+    @property
+    def heading(self) -> str:
+        return f"{self.number} {self.title}" if self.number else self.title
+
+
+class Document(BaseModel):
+    """A paper as read from any source; the three sources fill the same fields."""
+
+    arxiv_id: str | None = None
+    version: str | None = None
+    source: Source
+    url: str | None = None
+    title: str = ""
+    authors: list[Author] = []
+    abstract: str = ""
+    sections: list[Section] = []
+    footnotes: list[str] = []
+    bibliography: list[str] = []
+    links: list[str] = []
+    license: str | None = None
+    categories: list[str] = []
+    primary_category: str | None = None
+    comment: str | None = None
+    conversion_errors: int = 0
+
+    def markdown(self, *, bibliography: bool = True) -> str:
+        parts = [f"# {self.title}"]
+        if self.authors:
+            parts.append(", ".join(a.name for a in self.authors))
+        if self.abstract:
+            parts.append(f"## Abstract\n\n{self.abstract}")
+        parts.extend(section_markdown(s) for s in self.sections)
+        if self.footnotes:
+            parts.append("## Footnotes\n\n" + "\n".join(f"- {f}" for f in self.footnotes))
+        if bibliography and self.bibliography:
+            parts.append("## References\n\n" + "\n".join(f"- {b}" for b in self.bibliography))
+        return "\n\n".join(parts) + "\n"
+
+    def body_text(self) -> str:
+        """Title, abstract, sections and footnotes: what a claim may be checked against."""
+        parts = [self.title, self.abstract]
+        for s in self.sections:
+            if s.role == "references":
+                continue
+            parts.append(s.heading)
+            parts.extend(b.plain() for b in s.blocks)
+        parts.extend(self.footnotes)
+        return "\n".join(p for p in parts if p)
+
+    def bibliography_text(self) -> str:
+        return "\n".join(self.bibliography)
+
+    def with_role(self, role: Role) -> list[Section]:
+        return [s for s in self.sections if s.role == role]
+
+    @property
+    def version_label(self) -> str:
+        return (
+            f"{self.arxiv_id}{self.version}"
+            if self.arxiv_id and self.version
+            else (self.arxiv_id or "")
+        )
+
+
+def section_markdown(section: Section) -> str:
+    level = min(section.level + 1, 6)
+    body = "\n\n".join(b.markdown() for b in section.blocks if b.markdown())
+    return f"{'#' * level} {section.heading}" + (f"\n\n{body}" if body else "")
+
+
+_CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
+
+
+def estimate_tokens(text: str) -> int:
+    """Offline token estimate: ~4 characters per token for Latin text, ~1.5 per CJK character.
+
+    Close enough to BPE tokenisers for budgeting without downloading their tables."""
+    cjk = len(_CJK.findall(text))
+    return int((len(text) - cjk) / 4 + cjk / 1.5) + 1
+
+
+_ROLE_PATTERNS: list[tuple[Role, re.Pattern[str]]] = [
+    ("references", re.compile(r"^(references|bibliography|works cited)\b", re.I)),
+    (
+        "introduction",
+        re.compile(
+            r"^(introduction|background( (and|&) motivation)?|overview|"
+            r"motivation)\b",
+            re.I,
+        ),
+    ),
+    ("related", re.compile(r"related work|prior work|literature review|preliminar", re.I)),
+    (
+        "conclusion",
+        re.compile(r"conclu|discussion|limitation|future work|summary|broader impact", re.I),
+    ),
+    (
+        "experiments",
+        re.compile(
+            r"experiment|evaluation|results|benchmark|ablation|empirical|"
+            r"analysis|performance|comparison|case stud",
+            re.I,
+        ),
+    ),
+    (
+        "method",
+        re.compile(
+            r"method|approach|model|architecture|framework|algorithm|design|"
+            r"formulation|system|training|pipeline|proposed|our ",
+            re.I,
+        ),
+    ),
+]
+
+
+def classify_section(title: str, *, appendix: bool = False, parent: Role | None = None) -> Role:
+    """Role of a section from its title; subsections inherit the parent's when unclear."""
+    if appendix:
+        return "appendix"
+    for role, pattern in _ROLE_PATTERNS:
+        if pattern.search(title.strip()):
+            return role
+    return parent or "other"
+
+
+class Evidence(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    section: str = Field(description="Section or table of the paper this comes from")
+    quote: str = Field(description="A short verbatim quote from the paper supporting the item")
+
+
+class UsageGuide(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    inputs: str
+    outputs: str
+    workflow: list[str]
+    hardware: str = Field(description="GPUs/compute as stated, or 'not stated in the paper'")
+    code: str = Field(description="Code/data/model availability, or 'not stated in the paper'")
+    code_urls: list[str]
+    evidence: list[Evidence]
+
+
+class Innovation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    explanation: str
+    evidence: Evidence
+
+
+class Result(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    claim: str
+    benchmark: str | None
+    metric: str | None
+    values: list[str] = Field(description="The number(s) exactly as written in the paper")
+    baseline: str | None
+    evidence: Evidence
+
+
+class Analysis(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    domains: list[str]
+    contribution: str
+    contribution_evidence: Evidence
+    usage: UsageGuide
+    innovations: list[Innovation]
+    results: list[Result]
+
+
+class Verdict(BaseModel):
+    """The grounding check of one analysis item, addressed like `results[2]`."""
+
+    item: str
+    verified: bool
+    where: str | None = None
+    missing_numbers: list[str] = []
+    missing_names: list[str] = []
+    quote_found: bool = True
+    bibliography_only: list[str] = []
+
+    @property
+    def reason(self) -> str:
+        parts = []
+        if self.missing_numbers:
+            parts.append("numbers not in the paper: " + ", ".join(self.missing_numbers))
+        if self.bibliography_only:
+            parts.append("only in the bibliography: " + ", ".join(self.bibliography_only))
+        if self.missing_names:
+            parts.append("names not in the paper: " + ", ".join(self.missing_names))
+        if not self.quote_found:
+            parts.append("quote not found in the paper")
+        return "; ".join(parts)
+
+
+class Grounding(BaseModel):
+    verdicts: list[Verdict] = []
+    dropped: list[str] = []
+
+    @property
+    def score(self) -> float:
+        if not self.verdicts:
+            return 1.0
+        return sum(v.verified for v in self.verdicts) / len(self.verdicts)
+
+    def verdict(self, item: str) -> Verdict | None:
+        return next((v for v in self.verdicts if v.item == item), None)
+
+
+class Provenance(BaseModel):
+    source: Source
+    version: str | None = None
+    chars_read: int = 0
+    chars_total: int = 0
+    tokens_read: int = 0
+    tokens_total: int = 0
+    cut_sections: list[str] = []
+    analyser: Literal["llm", "no-llm"] = "no-llm"
+    model: str | None = None
+    prompt_version: str | None = None
+    rung: str | None = None
+    analysed_at: datetime | None = None
+    fallback_reasons: list[str] = []
+
+
+class PaperResult(BaseModel):
+    paper: Paper
+    status: Literal["ok", "failed"] = "ok"
+    error: str | None = None
+    analysis: Analysis | None = None
+    grounding: Grounding | None = None
+    provenance: Provenance | None = None
+
+
+class Report(BaseModel):
+    label: str
+    kind: Literal["day", "week", "month"] = "day"
+    lang: Literal["zh", "en"] = "zh"
+    generated_at: datetime
+    analyser: Literal["llm", "no-llm"]
+    model: str | None = None
+    note: str | None = None
+    papers: list[PaperResult] = []
+
+    @property
+    def grounding_score(self) -> float | None:
+        scores = [p.grounding.score for p in self.papers if p.grounding and p.status == "ok"]
+        return sum(scores) / len(scores) if scores else None
+
+    @property
+    def source_url(self) -> str:
+        return f"https://huggingface.co/papers/{self.kind_path}"
+
+    @property
+    def kind_path(self) -> str:
+        return {"day": "date", "week": "week", "month": "month"}[self.kind] + f"/{self.label}"

@@ -1,0 +1,139 @@
+"""Polite HTTP: one httpx client, with pacing, a connection limit and retries per service.
+
+Each service (HF, arXiv pages, arXiv API) keeps its own clock, so a 429 from one slows
+only that one. `Retry-After` is honoured up to `max_retry_after`; beyond that we give up
+with RateLimited rather than sleep for an hour."""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import time
+from dataclasses import dataclass, field
+
+import httpx
+
+from .config import Settings
+from .errors import RateLimited, ServiceUnreachable
+
+
+@dataclass
+class Service:
+    name: str
+    interval: float
+    connections: int
+    next_slot: float = 0.0
+    requests: int = 0
+    retries: int = 0
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _sem: asyncio.Semaphore | None = None
+
+    @property
+    def sem(self) -> asyncio.Semaphore:
+        if self._sem is None:
+            self._sem = asyncio.Semaphore(self.connections)
+        return self._sem
+
+    async def wait_turn(self) -> None:
+        """Space request starts at least `interval` apart."""
+        async with self._lock:
+            now = time.monotonic()
+            delay = self.next_slot - now
+            self.next_slot = max(now, self.next_slot) + self.interval
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    def back_off(self, seconds: float) -> None:
+        self.next_slot = max(self.next_slot, time.monotonic() + seconds)
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """`Retry-After` is either delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+class Net:
+    """The network edge. Pass `transport` to run the whole stack against something else."""
+
+    def __init__(self, settings: Settings, transport: httpx.AsyncBaseTransport | None = None):
+        self.settings = settings
+        self.client = httpx.AsyncClient(
+            transport=transport,
+            headers={"User-Agent": settings.user_agent},
+            timeout=httpx.Timeout(settings.http_timeout),
+            follow_redirects=True,
+            limits=httpx.Limits(max_connections=16),
+        )
+        self.services = {
+            "hf": Service("Hugging Face", settings.hf_delay, 4),
+            "arxiv": Service("arXiv", settings.arxiv_delay, 4),
+            "arxiv_api": Service("arXiv API", settings.arxiv_api_delay, 1),
+        }
+
+    async def __aenter__(self) -> Net:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.client.aclose()
+
+    @property
+    def requests(self) -> int:
+        return sum(s.requests for s in self.services.values())
+
+    @property
+    def retries(self) -> int:
+        return sum(s.retries for s in self.services.values())
+
+    async def get(self, service: str, url: str, params: dict | None = None) -> httpx.Response:
+        """GET with pacing and bounded retries; the caller judges any final status."""
+        svc = self.services[service]
+        attempts = self.settings.http_retries + 1
+        for attempt in range(attempts):
+            last = attempt == attempts - 1
+            async with svc.sem:
+                await svc.wait_turn()
+                svc.requests += 1
+                try:
+                    resp = await self.client.get(url, params=params)
+                except (httpx.TimeoutException, httpx.TransportError) as e:
+                    if last:
+                        kind = (
+                            "timed out"
+                            if isinstance(e, httpx.TimeoutException)
+                            else ("unreachable")
+                        )
+                        raise ServiceUnreachable(
+                            f"{svc.name} {kind} at {url} — check the network or the base URL",
+                            url=url,
+                        ) from None
+                    svc.retries += 1
+                    svc.back_off(min(2.0**attempt, 30.0))
+                    continue
+            if resp.status_code in (429, 503):
+                wait = retry_after_seconds(resp.headers.get("Retry-After"))
+                if last or (wait is not None and wait > self.settings.max_retry_after):
+                    raise RateLimited(
+                        f"{svc.name} is rate-limiting us (HTTP {resp.status_code}) at {url}; "
+                        f"try again later",
+                        url=url,
+                        status=resp.status_code,
+                        retry_after=wait,
+                    )
+                svc.retries += 1
+                svc.back_off(wait if wait is not None else min(2.0 ** (attempt + 1), 30.0))
+                continue
+            if resp.status_code >= 500 and not last:
+                svc.retries += 1
+                svc.back_off(min(2.0**attempt, 30.0))
+                continue
+            return resp
+        raise AssertionError("unreachable")  # the loop always returns or raises

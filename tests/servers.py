@@ -1,0 +1,176 @@
+"""Local HTTP servers on 127.0.0.1 that replay the recorded services, and a scripted
+OpenAI-compatible chat server. Tests and benchmarks point dailypapers at them through its
+ordinary configuration (HF_ENDPOINT, DAILYPAPERS_ARXIV_URL, OPENAI_BASE_URL, ...)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+
+
+Handler = Callable[[str, dict[str, list[str]], bytes], Reply]
+
+
+class LocalServer:
+    """A threaded HTTP server; `handle(path, query, body)` decides each answer."""
+
+    def __init__(self, handle: Handler) -> None:
+        self.handle = handle
+        self.log: list[tuple[str, str]] = []
+        self.agents: list[str] = []
+        self.lock = threading.Lock()
+        outer = self
+
+        class _H(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _serve(self, method: str) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                url = urlparse(self.path)
+                with outer.lock:
+                    outer.log.append((method, self.path))
+                    outer.agents.append(self.headers.get("User-Agent", ""))
+                reply = outer.handle(url.path, parse_qs(url.query), body)
+                if reply.delay:
+                    time.sleep(reply.delay)
+                try:
+                    self.send_response(reply.status)
+                    for k, v in reply.headers.items():
+                        self.send_header(k, v)
+                    self.send_header("Content-Length", str(len(reply.body)))
+                    self.end_headers()
+                    self.wfile.write(reply.body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+            def do_GET(self) -> None:  # noqa: N802
+                self._serve("GET")
+
+            def do_POST(self) -> None:  # noqa: N802
+                self._serve("POST")
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _H)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def paths(self) -> list[str]:
+        with self.lock:
+            return [p for _, p in self.log]
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def json_reply(data: Any, status: int = 200, **headers: str) -> Reply:
+    return Reply(status, json.dumps(data).encode(), {"Content-Type": "application/json", **headers})
+
+
+class Recordings:
+    """Serves the recorded HF days and arXiv pages; crafted behaviour is set per test."""
+
+    def __init__(self) -> None:
+        self.days: dict[str, list] = {}
+        for f in (FIXTURES / "hf_api").glob("daily_papers_2026-*.json"):
+            day = f.stem.removeprefix("daily_papers_")
+            if len(day) == 10:
+                self.days[day] = json.loads(f.read_text())
+        self.html: dict[str, Path] = {}
+        self.pdf: dict[str, Path] = {}
+        self.atom: dict[str, bytes] = {}
+        self.overrides: dict[str, list[Reply]] = {}  # path -> replies to give first, in order
+        self.delays: dict[str, float] = {"hf": 0.0, "arxiv": 0.0}
+        self.last_day = "2026-06-30"
+
+    def handle(self, path: str, query: dict[str, list[str]], body: bytes) -> Reply:
+        queued = self.overrides.get(path)
+        if queued:
+            return queued.pop(0)
+        if path == "/api/daily_papers":
+            return self._daily(query)
+        if path.startswith("/html/"):
+            return self._file(self.html, path.removeprefix("/html/"), "text/html")
+        if path.startswith("/pdf/"):
+            return self._file(self.pdf, path.removeprefix("/pdf/"), "application/pdf")
+        if path == "/api/query":
+            return self._atom(query)
+        return Reply(404, b"not found")
+
+    def _daily(self, query: dict[str, list[str]]) -> Reply:
+        day = query.get("date", [""])[0]
+        limit = int(query.get("limit", ["50"])[0])
+        page = int(query.get("p", ["0"])[0])
+        if limit > 100:
+            return json_reply({"error": "limit must be <= 100"}, 400)
+        if day > self.last_day:
+            return json_reply({"error": "date in the future"}, 400)
+        entries = self.days.get(day, [])
+        return Reply(
+            200,
+            json.dumps(entries[page * limit : (page + 1) * limit]).encode(),
+            {"Content-Type": "application/json"},
+            self.delays["hf"],
+        )
+
+    def _file(self, table: dict[str, Path], key: str, ctype: str) -> Reply:
+        base = key.split("v")[0] if "v" in key else key
+        f = table.get(key) or table.get(base)
+        if f is None:
+            if table is self.html:
+                page = (FIXTURES / "crafted/no_html_404.html").read_text().replace("{id}", key)
+                return Reply(404, page.encode(), {"Content-Type": "text/html"})
+            return Reply(404, b"Not Found", {"Content-Type": "text/plain"})
+        return Reply(200, f.read_bytes(), {"Content-Type": ctype}, self.delays["arxiv"])
+
+    def _atom(self, query: dict[str, list[str]]) -> Reply:
+        ids = query.get("id_list", [""])[0].split(",")
+        entries = b"".join(self.atom[i] for i in ids if i in self.atom)
+        feed = (
+            b'<?xml version="1.0" encoding="UTF-8"?>\n<feed xmlns="http://www.w3.org/2005/'
+            b'Atom" xmlns:arxiv="http://arxiv.org/schemas/atom">' + entries + b"</feed>"
+        )
+        return Reply(200, feed, {"Content-Type": "application/atom+xml"})
+
+    def add_atom_fixture(self, arxiv_id: str, path: Path) -> None:
+        xml = path.read_bytes()
+        start = xml.index(b"<entry>")
+        end = xml.index(b"</entry>") + len(b"</entry>")
+        self.atom[arxiv_id] = xml[start:end]
+
+
+def big_day(n: int) -> list[dict]:
+    """A crafted day of `n` papers, made from the 2026-02-11 recording with new ids."""
+    base = json.loads((FIXTURES / "hf_api/daily_papers_2026-02-11.json").read_text())
+    out = []
+    for i in range(n):
+        entry = json.loads(json.dumps(base[i % len(base)]))
+        entry["paper"]["id"] = f"2603.{10000 + i}"
+        entry["paper"]["title"] = f"{entry['paper']['title']} (copy {i})"
+        out.append(entry)
+    return out

@@ -1,0 +1,87 @@
+"""The command line as a user runs it: a subprocess configured through the environment."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from dailypapers.cli import app
+
+from conftest import DAY, DAY_IDS
+
+
+def dp(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "dailypapers", *args],
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+        timeout=timeout,
+    )
+
+
+def test_list_day(recordings) -> None:
+    res = dp("list", DAY)
+    assert res.returncode == 0, res.stderr
+    assert "50 papers" in res.stdout and DAY_IDS[0] in res.stdout
+    res = dp("list", DAY, "--json")
+    assert len(json.loads(res.stdout)) == 50
+
+
+def test_list_empty_day(recordings) -> None:
+    res = dp("list", "2026-02-14")
+    assert res.returncode == 0 and "no papers were listed on 2026-02-14" in res.stdout
+
+
+def test_read_html(recordings) -> None:
+    res = dp("read", "2501.11120")
+    assert res.returncode == 0, res.stderr
+    assert "source: arXiv HTML 2501.11120v1" in res.stderr
+    assert res.stdout.startswith("# Tell me about yourself")
+    res = dp("read", "2206.10883", "--json")
+    doc = json.loads(res.stdout)
+    assert doc["source"] == "pdf" and "no HTML" in res.stderr
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["list", "2026-02-30"], "invalid day '2026-02-30'"),
+        (["list", "2027-03-01"], "try an earlier day such as 2027-02-28"),
+        (["read", "not-an-id"], "is not an arXiv id"),
+    ],
+)
+def test_user_errors_are_one_line(recordings, args, message) -> None:
+    res = dp(*args)
+    assert res.returncode != 0 and message in res.stderr
+    assert "Traceback" not in res.stderr and len(res.stderr.strip().splitlines()) == 1
+
+
+def test_unreachable_server_is_one_line(monkeypatch) -> None:
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
+    monkeypatch.setenv("DAILYPAPERS_HTTP_RETRIES", "0")
+    res = dp("list", DAY)
+    assert res.returncode == 1 and "unreachable" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_debug_shows_traceback(monkeypatch) -> None:
+    monkeypatch.setenv("DAILYPAPERS_DEBUG", "1")
+    res = dp("list", "2026-02-30")
+    assert "Traceback" in res.stderr
+
+
+def commands(group: typer.Typer) -> list[str]:
+    return [c.name or c.callback.__name__ for c in group.registered_commands]
+
+
+@pytest.mark.parametrize("name", commands(app))
+def test_every_command_has_help_with_example(name: str) -> None:
+    res = CliRunner().invoke(app, [name, "--help"])
+    assert res.exit_code == 0
+    assert "Example:" in res.output and f"dailypapers {name}" in res.output
