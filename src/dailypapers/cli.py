@@ -5,20 +5,28 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import logging
 import os
 import sys
-from collections.abc import Callable
-from datetime import date
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
+from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from . import arxiv, hf
-from .config import load_settings
-from .errors import DailyPapersError, UserError
+from . import arxiv, hf, pipeline
+from .config import Settings, load_settings
+from .errors import DailyPapersError, NotInArchive, UserError
+from .models import Paper, Report
 from .net import Net
+from .progress import LiveProgress, summary
+from .render import FORMATS, render
+from .store import Store
 
 app = typer.Typer(
     help="Turn the Hugging Face Daily Papers list into a grounded research report.",
@@ -116,8 +124,6 @@ def read(
         async with Net(settings) as net:
             meta = await arxiv.try_meta(net, [arxiv.split_version(arxiv_id)[0]])
             m = next(iter(meta.values()), None)
-            from .models import Paper
-
             paper = Paper(
                 id=arxiv_id,
                 title=m.title if m else arxiv_id,
@@ -141,6 +147,212 @@ def read(
         sys.stdout.write(doc.model_dump_json(indent=2) + "\n")
     else:
         sys.stdout.write(doc.markdown())
+
+
+Lang = Annotated[str | None, typer.Option("--lang", help="Report language: zh or en")]
+Fmt = Annotated[str, typer.Option("--format", "-f", help="md, html or json")]
+NoLLM = Annotated[bool, typer.Option("--no-llm", help="Extract from the paper, no LLM")]
+Model = Annotated[str | None, typer.Option("--model", help="LLM model name")]
+Output = Annotated[str | None, typer.Option("-o", "--output", help="Output file, or - for stdout")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display (for cron)")]
+
+
+@app.command()
+@one_line_errors
+def report(
+    day: Annotated[str | None, typer.Argument(help="Day YYYY-MM-DD (default: latest)")] = None,
+    week: Annotated[str | None, typer.Option(help="ISO week, e.g. 2026-W07")] = None,
+    month: Annotated[str | None, typer.Option(help="Month, e.g. 2026-02")] = None,
+    lang: Lang = None,
+    fmt: Fmt = "md",
+    output: Output = None,
+    no_llm: NoLLM = False,
+    model: Model = None,
+    top: Annotated[int | None, typer.Option(help="Only the N most upvoted papers")] = None,
+    min_upvotes: Annotated[int | None, typer.Option(help="Only papers with K+ upvotes")] = None,
+    concurrency: Annotated[int | None, typer.Option(help="LLM calls at once")] = None,
+    max_input_tokens: Annotated[int | None, typer.Option(help="Context budget per paper")] = None,
+    unverified: Annotated[
+        str | None, typer.Option(help="What to do with unverified items: mark, retry, drop or keep")
+    ] = None,
+    refresh: Annotated[bool, typer.Option(help="Re-read the listing and the papers")] = False,
+    reanalyze: Annotated[bool, typer.Option(help="Redo the analyses")] = False,
+    quiet: Quiet = False,
+) -> None:
+    """Analyse every paper of a day (or week, month) and write the report.
+
+    Example: dailypapers report 2026-02-11 --format html -o today.html
+    """
+    period, kind = period_of(day, week, month)
+    check_format(fmt)
+    settings = load_settings(
+        lang=lang,
+        model=model,
+        concurrency=concurrency,
+        max_input_tokens=max_input_tokens,
+        unverified=unverified,
+    )
+    opts = pipeline.Options(
+        period=period,
+        kind=kind,
+        lang=settings.lang,  # type: ignore[arg-type]
+        no_llm=no_llm,
+        top=top,
+        min_upvotes=min_upvotes,
+        refresh=refresh,
+        reanalyze=reanalyze,
+    )
+    with opened_store(settings) as store:
+        observer = pipeline.Observer() if quiet else LiveProgress(err)
+        try:
+            with observer if isinstance(observer, LiveProgress) else nullcontext():
+                result, stats = asyncio.run(pipeline.run_report(settings, opts, store, observer))
+        except KeyboardInterrupt:
+            raise DailyPapersError(
+                "interrupted: every finished paper is saved; run the same command again to continue"
+            ) from None
+    if not result.papers:
+        out.print(f"no papers were listed on {result.label}")
+        return
+    emit(render(result, fmt), output, settings, f"{result.label}.{settings.lang}.{fmt}")
+    if not quiet:
+        err.print(summary(stats, settings))
+
+
+@app.command()
+@one_line_errors
+def analyze(
+    arxiv_id: Annotated[str, typer.Argument(help="arXiv id, e.g. 2501.11120")],
+    lang: Lang = None,
+    fmt: Fmt = "md",
+    output: Output = "-",
+    no_llm: NoLLM = False,
+    model: Model = None,
+    reanalyze: Annotated[bool, typer.Option(help="Redo the analysis")] = False,
+) -> None:
+    """Analyse one paper and print its section of the report.
+
+    Example: dailypapers analyze 2501.11120 --lang en
+    """
+    if not arxiv.valid_id(arxiv_id):
+        raise UserError(f"{arxiv_id!r} is not an arXiv id (like 2501.11120 or 2501.11120v2)")
+    check_format(fmt)
+    settings = load_settings(lang=lang, model=model)
+    opts = pipeline.Options(lang=settings.lang, no_llm=no_llm, reanalyze=reanalyze)
+    with opened_store(settings) as store:
+        result = asyncio.run(pipeline.run_one(settings, arxiv_id, opts, store))
+    paper = result.papers[0]
+    if paper.status == "failed":
+        raise DailyPapersError(f"could not analyse {arxiv_id}: {paper.error}")
+    emit(render(result, fmt), output, settings, f"{arxiv_id}.{settings.lang}.{fmt}")
+
+
+@app.command()
+@one_line_errors
+def history() -> None:
+    """List the days (weeks, months) in the archive.
+
+    Example: dailypapers history
+    """
+    settings = load_settings()
+    with opened_store(settings) as store:
+        rows = store.listings()
+    if not rows:
+        out.print("the archive is empty: run `dailypapers report` first")
+        return
+    table = Table(title=f"Archive — {settings.db_path}")
+    for col in ("period", "kind", "papers", "listed at"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r["period"], r["kind"], str(r["n"]), r["fetched_at"])
+    out.print(table)
+
+
+@app.command()
+@one_line_errors
+def show(
+    what: Annotated[str, typer.Argument(help="A day, week, month or arXiv id")],
+    lang: Lang = None,
+    fmt: Fmt = "md",
+    output: Output = "-",
+) -> None:
+    """Render an archived report or paper, without any network.
+
+    Example: dailypapers show 2026-02-11 --format html -o day.html
+    """
+    check_format(fmt)
+    settings = load_settings(lang=lang)
+    with opened_store(settings) as store:
+        rebuilt = archived(store, what, settings.lang)
+    emit(render(rebuilt, fmt), output, settings, f"{what}.{settings.lang}.{fmt}")
+
+
+def archived(store: Store, what: str, lang: str) -> Report:
+    kind = "week" if "-W" in what else "month" if len(what) == 7 else "day"
+    if arxiv.valid_id(what):
+        base = arxiv.split_version(what)[0]
+        found = store.document(base)
+        paper = Paper(id=base, title=found[0].title if found else base)
+        hit = store.analysis(paper, None, None, None, lang)
+        if hit is None:
+            raise NotInArchive(
+                f"{what} has no {lang} analysis in the archive: run `dailypapers analyze {what}`"
+            )
+        return Report(
+            label=base,
+            lang=lang,
+            generated_at=datetime.now(UTC),  # type: ignore[arg-type]
+            analyser=hit.provenance.analyser if hit.provenance else "no-llm",
+            model=hit.provenance.model if hit.provenance else None,
+            papers=[hit],
+        )
+    label = hf.parse_period(what, kind)  # type: ignore[arg-type]
+    rebuilt = pipeline.from_archive(store, label, kind, lang)
+    if rebuilt is None:
+        raise NotInArchive(
+            f"{label} is not in the archive: run `dailypapers report {label}` "
+            "(see `dailypapers history`)"
+        )
+    return rebuilt
+
+
+def check_format(fmt: str) -> None:
+    if fmt not in FORMATS:
+        raise UserError(f"unknown format {fmt!r}: use md, html or json")
+
+
+@contextmanager
+def opened_store(settings: Settings) -> Iterator[Store]:
+    setup_logging(settings)
+    store = Store(settings.db_path)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def setup_logging(settings: Settings) -> None:
+    settings.home.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(settings.home / "dailypapers.log", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    logger = logging.getLogger("dailypapers")
+    logger.handlers[:] = [handler]
+    logger.setLevel(logging.INFO)
+
+
+def emit(text: str, output: str | None, settings: Settings, name: str) -> None:
+    """Write the report atomically (temp file, then rename), or to stdout with `-o -`."""
+    if output == "-":
+        sys.stdout.write(text)
+        return
+    path = Path(output) if output else settings.home / "reports" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(
+        "w", encoding="utf-8", dir=path.parent, delete=False, prefix=f".{path.name}.", suffix=".tmp"
+    ) as tmp:
+        tmp.write(text)
+    os.replace(tmp.name, path)
+    err.print(f"wrote {path}", highlight=False)
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ import re
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 Source = Literal["html", "pdf", "abstract"]
 Role = Literal[
@@ -279,6 +279,7 @@ class Grounding(BaseModel):
     verdicts: list[Verdict] = []
     dropped: list[str] = []
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def score(self) -> float:
         if not self.verdicts:
@@ -324,6 +325,7 @@ class Report(BaseModel):
     note: str | None = None
     papers: list[PaperResult] = []
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def grounding_score(self) -> float | None:
         scores = [p.grounding.score for p in self.papers if p.grounding and p.status == "ok"]

@@ -1,0 +1,199 @@
+"""The LLM analysis of one paper: pack the paper into the context budget, fence it as
+untrusted data, and ask for the five-section analysis."""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from importlib import resources
+
+from .llm import LLM, Call, strict_schema
+from .models import (
+    Analysis,
+    Document,
+    Paper,
+    Provenance,
+    Role,
+    Section,
+    estimate_tokens,
+    section_markdown,
+)
+
+# What goes in first when a paper is longer than the budget; references never go in.
+PRIORITY: dict[Role, int] = {
+    "abstract": 0,
+    "introduction": 1,
+    "method": 2,
+    "experiments": 3,
+    "conclusion": 4,
+    "other": 5,
+    "related": 6,
+    "appendix": 7,
+}
+PROMPT_OVERHEAD = 400  # the user message's own framing, in tokens
+
+
+@dataclass
+class Packed:
+    text: str
+    cut: list[str]
+    chars_read: int
+    chars_total: int
+    tokens_read: int
+    tokens_total: int
+
+
+@cache
+def load_prompt(lang: str) -> tuple[str, str]:
+    """(system prompt, its version) from the versioned prompt file."""
+    text = (
+        resources.files("dailypapers.prompts")
+        .joinpath(f"analysis.{lang}.md")
+        .read_text(encoding="utf-8")
+    )
+    m = re.match(r"<!-- prompt-version: (\S+) -->\n", text)
+    if not m:
+        raise ValueError(f"prompt file analysis.{lang}.md has no version line")
+    return text[m.end() :], m.group(1)
+
+
+def pack(doc: Document, budget: int) -> Packed:
+    """The paper as Markdown within `budget` tokens, sections in priority order.
+
+    A paper that fits goes in whole; otherwise whole sections are taken by priority, the
+    first one that does not fit is cut at a paragraph boundary, and the rest are listed
+    as cut. The output keeps the paper's own order."""
+    head = f"# {doc.title}\n\n## Abstract\n\n{doc.abstract}".strip()
+    body = [s for s in doc.sections if s.role != "references" and s.blocks]
+    pieces = [(s, section_markdown(s)) for s in body]
+    notes = "## Footnotes\n\n" + "\n".join(doc.footnotes) if doc.footnotes else ""
+    whole = "\n\n".join([head, *(md for _, md in pieces), notes]).strip()
+    total_tokens = estimate_tokens(whole)
+    if total_tokens <= budget:
+        return Packed(whole, [], len(whole), len(whole), total_tokens, total_tokens)
+    left = budget - estimate_tokens(head)
+    chosen: dict[int, str] = {}
+    cut: list[str] = []
+    for i, (section, md) in sorted(enumerate(pieces), key=lambda x: PRIORITY[x[1][0].role]):
+        need = estimate_tokens(md)
+        if need <= left:
+            chosen[i], left = md, left - need
+        elif left > 200 and PRIORITY[section.role] <= PRIORITY["conclusion"]:
+            chosen[i] = _truncate(section, left)
+            left = 0
+            cut.append(f"{section.heading or 'untitled'} (truncated)")
+        else:
+            cut.append(section.heading or "untitled")
+    if notes:
+        cut.append("Footnotes")
+    text = "\n\n".join([head, *(chosen[i] for i in sorted(chosen))])
+    return Packed(text, cut, len(text), len(whole), estimate_tokens(text), total_tokens)
+
+
+def _truncate(section: Section, budget: int) -> str:
+    kept = section.model_copy(update={"blocks": []})
+    for block in section.blocks:
+        if estimate_tokens(section_markdown(kept)) + estimate_tokens(block.markdown()) > budget:
+            break
+        kept.blocks.append(block)
+    return section_markdown(kept) + "\n\n[… section cut to fit the context budget …]"
+
+
+def user_message(doc: Document, paper: Paper, packed: Packed, boundary: str) -> str:
+    """Trusted metadata outside the fence, the paper's text inside it."""
+    meta = {
+        "arxiv_id": doc.version_label or paper.id,
+        "source_read": doc.source,
+        "github_repo": paper.github_repo,
+        "project_page": paper.project_page,
+        "arxiv_comment": doc.comment,
+        "categories": doc.categories,
+    }
+    fenced = packed.text.replace("<<<", "‹‹‹")  # the paper cannot forge a marker
+    note = (
+        "" if not packed.cut else f"\nSections left out to fit the budget: {', '.join(packed.cut)}."
+    )
+    return (
+        f"Metadata (from Hugging Face and arXiv, trusted):\n"
+        f"{json.dumps(meta, ensure_ascii=False)}{note}\n\n"
+        f"<<<PAPER {boundary}>>>\n{fenced}\n<<<END PAPER {boundary}>>>\n\n"
+        "Write the analysis of this paper as the JSON object described above."
+    )
+
+
+def system_prompt(lang: str, boundary: str) -> tuple[str, str]:
+    template, version = load_prompt(lang)
+    return template.replace("{boundary}", boundary), version
+
+
+async def analyze_with_llm(
+    llm: LLM, doc: Document, paper: Paper, lang: str, max_input_tokens: int
+) -> tuple[Analysis, Provenance, list[Call]]:
+    boundary = secrets.token_hex(6)
+    system, version = system_prompt(lang, boundary)
+    overhead = estimate_tokens(system) + estimate_tokens(json.dumps(strict_schema(Analysis)))
+    packed = pack(doc, max(1000, max_input_tokens - overhead - PROMPT_OVERHEAD))
+    outcome = await llm.structured(
+        system, user_message(doc, paper, packed, boundary), Analysis, version
+    )
+    return (
+        outcome.value,
+        provenance(doc, packed, "llm", llm.model, version, outcome.rung),
+        outcome.calls,
+    )
+
+
+def provenance(
+    doc: Document,
+    packed: Packed,
+    analyser: str,
+    model: str | None,
+    prompt_version: str | None,
+    rung: str | None,
+) -> Provenance:
+    return Provenance(
+        source=doc.source,
+        version=doc.version,
+        chars_read=packed.chars_read,
+        chars_total=packed.chars_total,
+        tokens_read=packed.tokens_read,
+        tokens_total=packed.tokens_total,
+        cut_sections=packed.cut,
+        analyser=analyser,
+        model=model,
+        prompt_version=prompt_version,
+        rung=rung,
+        analysed_at=datetime.now(UTC),
+    )
+
+
+async def correct_with_llm(
+    llm: LLM,
+    doc: Document,
+    paper: Paper,
+    analysis: Analysis,
+    problems: list[str],
+    lang: str,
+    max_input_tokens: int,
+) -> tuple[Analysis, list[Call]]:
+    """Send the unverified items back once, asking for a correction from the paper."""
+    boundary = secrets.token_hex(6)
+    system, version = system_prompt(lang, boundary)
+    overhead = estimate_tokens(system) + 2 * estimate_tokens(analysis.model_dump_json())
+    packed = pack(doc, max(1000, max_input_tokens - overhead - PROMPT_OVERHEAD))
+    request = (
+        user_message(doc, paper, packed, boundary)
+        + "\n\nYour previous analysis was:\n"
+        + analysis.model_dump_json()
+        + "\n\nThese items could not be verified against the paper:\n- "
+        + "\n- ".join(problems)
+        + "\n\nCorrect them using only numbers, names and quotes that appear in the "
+        "paper, or remove an item the paper does not support. Return the complete "
+        "corrected analysis as the JSON object described above."
+    )
+    outcome = await llm.structured(system, request, Analysis, version)
+    return outcome.value, outcome.calls

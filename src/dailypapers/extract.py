@@ -1,0 +1,236 @@
+"""The no-LLM analyser: all five sections filled deterministically with the paper's own
+sentences. Every item is a verbatim quote, so it is grounded by construction; the report
+says plainly that it is extracted, not written."""
+
+from __future__ import annotations
+
+import re
+
+from .grounding import numbers
+from .models import (
+    Analysis,
+    Document,
+    Evidence,
+    Innovation,
+    Paper,
+    Result,
+    Section,
+    UsageGuide,
+)
+
+CATEGORIES = {
+    "cs.CL": ("Natural Language Processing", "自然语言处理"),
+    "cs.CV": ("Computer Vision", "计算机视觉"),
+    "cs.LG": ("Machine Learning", "机器学习"),
+    "cs.AI": ("Artificial Intelligence", "人工智能"),
+    "cs.RO": ("Robotics", "机器人"),
+    "cs.IR": ("Information Retrieval", "信息检索"),
+    "cs.SD": ("Audio and Speech", "音频与语音"),
+    "eess.AS": ("Audio and Speech", "音频与语音"),
+    "eess.IV": ("Image and Video Processing", "图像与视频处理"),
+    "cs.CR": ("Security", "安全"),
+    "cs.HC": ("Human-Computer Interaction", "人机交互"),
+    "cs.MA": ("Multi-Agent Systems", "多智能体系统"),
+    "cs.SE": ("Software Engineering", "软件工程"),
+    "cs.CY": ("Computers and Society", "计算机与社会"),
+    "cs.DC": ("Distributed Computing", "分布式计算"),
+    "cs.GR": ("Graphics", "图形学"),
+    "stat.ML": ("Machine Learning", "机器学习"),
+}
+_ABBREV = re.compile(
+    r"\b(e\.g|i\.e|et al|etc|vs|Fig|Figs|Eq|Eqs|Sec|Tab|cf|resp|approx|"
+    r"No|Dr|Mr|Ms|al)\.$"
+)
+_PROPOSE = re.compile(
+    r"\b(we (propose|introduce|present|develop|design|build|release)|"
+    r"this (paper|work) (proposes|introduces|presents))\b",
+    re.I,
+)
+_COMPARE = re.compile(
+    r"outperform|surpass|improv|achiev|better|higher|lower|reduc|faster|"
+    r"speed-?up|gain|boost|state-of-the-art|sota|exceed|beat|compar|"
+    r"accuracy|increase|decrease|\bvs\.?\b|relative",
+    re.I,
+)
+_HARDWARE = re.compile(
+    r"\b(GPUs?|TPUs?|A100|H100|H800|H20|V100|A800|RTX\s?\d+|L40S?|"
+    r"GPU[- ]hours?|NPUs?|Ascend)\b"
+)
+_INPUT = re.compile(r"\b(takes? as input|given (a|an)|input (is|are)|inputs?:)", re.I)
+_OUTPUT = re.compile(r"\b(outputs?|generates?|produces?|predicts?|returns?)\b", re.I)
+_CODE = re.compile(
+    r"\b(code|model|models|data|dataset|weights|checkpoints?) (is|are|will be) "
+    r"(publicly |made )?(available|released|open[- ]sourced)",
+    re.I,
+)
+
+
+def sentences(text: str) -> list[str]:
+    """Split prose into sentences, not breaking after common abbreviations."""
+    parts = re.split(r"(?<=[.!?])\s+(?=[A-Z(\[\"“])", text)
+    out: list[str] = []
+    for part in parts:
+        if out and _ABBREV.search(out[-1]):
+            out[-1] = f"{out[-1]} {part}"
+        else:
+            out.append(part)
+    return [s.strip() for s in out if len(s.strip()) > 20]
+
+
+def _prose(sections: list[Section]) -> list[tuple[str, str]]:
+    """(section heading, sentence) for every paragraph sentence of these sections."""
+    out = []
+    for s in sections:
+        for b in s.blocks:
+            if b.kind == "paragraph":
+                out.extend((s.heading or s.title, x) for x in sentences(b.text))
+    return out
+
+
+def analyze_without_llm(doc: Document, paper: Paper, lang: str) -> Analysis:
+    abstract = [("Abstract", s) for s in sentences(doc.abstract)]
+    intro = doc.with_role("introduction")
+    return Analysis(
+        domains=_domains(doc, paper, lang),
+        contribution=(c := _contribution(abstract, intro))[1],
+        contribution_evidence=Evidence(section=c[0], quote=c[1]),
+        usage=_usage(doc, paper, abstract),
+        innovations=_innovations(doc, intro, abstract),
+        results=_results(doc, abstract),
+    )
+
+
+def _domains(doc: Document, paper: Paper, lang: str) -> list[str]:
+    names = []
+    for cat in doc.categories or ([doc.primary_category] if doc.primary_category else []):
+        if cat in CATEGORIES:
+            name = CATEGORIES[cat][0 if lang == "en" else 1]
+            label = f"{name} ({cat})"
+            if not any(n.startswith(name) for n in names):
+                names.append(label)
+    names.extend(paper.ai_keywords[:3])
+    return names or [f"{doc.primary_category}" if doc.primary_category else "—"]
+
+
+def _contribution(abstract: list[tuple[str, str]], intro: list[Section]) -> tuple[str, str]:
+    for where, s in abstract + _prose(intro):
+        if _PROPOSE.search(s):
+            return where, s
+    return abstract[0] if abstract else ("Title", "")
+
+
+def _first(
+    pool: list[tuple[str, str]], pattern: re.Pattern[str], but: tuple[str, str] | None = None
+) -> tuple[str, str] | None:
+    return next((x for x in pool if pattern.search(x[1]) and x != but), None)
+
+
+def _usage(doc: Document, paper: Paper, abstract: list[tuple[str, str]]) -> UsageGuide:
+    method = doc.with_role("method")
+    prose = abstract + _prose(method) + _prose(doc.with_role("experiments"))
+    everywhere = abstract + _prose(doc.sections)
+    inputs = _first(prose, _INPUT)
+    outputs = _first(prose, _OUTPUT, but=inputs)
+    hardware = _first(everywhere, _HARDWARE)
+    code = _first(everywhere, _CODE)
+    urls = list(
+        dict.fromkeys(
+            u
+            for u in [paper.github_repo, paper.project_page, *doc.links]
+            if u and re.search(r"github\.com|gitlab|huggingface\.co|project|\.io/", u)
+        )
+    )
+    workflow = [s.title for s in method if s.level >= 2][:6] or [s.title for s in method][:6]
+    found = [x for x in (inputs, outputs, hardware, code) if x]
+    missing = "not stated in the paper"
+    return UsageGuide(
+        inputs=inputs[1] if inputs else missing,
+        outputs=outputs[1] if outputs else missing,
+        workflow=workflow,
+        hardware=hardware[1] if hardware else missing,
+        code=code[1] if code else ("; ".join(urls) if urls else missing),
+        code_urls=urls,
+        evidence=[Evidence(section=w, quote=s) for w, s in found],
+    )
+
+
+def _innovations(
+    doc: Document, intro: list[Section], abstract: list[tuple[str, str]]
+) -> list[Innovation]:
+    """The introduction's contribution list when there is one, else its claim sentences."""
+    items: list[tuple[str, str]] = []
+    for s in intro:
+        for b in s.blocks:
+            if b.kind == "list":
+                items.extend(
+                    (s.heading, re.sub(r"^(-|\d+\.)\s*", "", ln))
+                    for ln in b.text.splitlines()
+                    if len(ln) > 30
+                )
+        if items:
+            break
+    if not items:
+        claims = re.compile(
+            r"\b(we (propose|introduce|present|show|find|demonstrate)|"
+            r"novel|first|our (method|approach|contribution))",
+            re.I,
+        )
+        items = [(w, s) for w, s in _prose(intro) + abstract if claims.search(s)]
+    out = []
+    for where, text in list(dict.fromkeys(items))[:3]:
+        lead = re.match(r"^([^:.;]{3,60}):\s", text)  # "Name: explanation" list items
+        name = lead.group(1).strip() if lead else ""
+        out.append(
+            Innovation(name=name, explanation=text, evidence=Evidence(section=where, quote=text))
+        )
+    return out
+
+
+def _results(doc: Document, abstract: list[tuple[str, str]]) -> list[Result]:
+    pool = abstract + _prose(doc.with_role("experiments")) + _prose(doc.with_role("conclusion"))
+    picked: list[Result] = []
+    for where, s in pool:
+        found = [n.text for n in numbers(s) if _meaningful(n.text)]
+        if found and _COMPARE.search(s) and not any(r.claim == s for r in picked):
+            picked.append(
+                Result(
+                    claim=s,
+                    benchmark=None,
+                    metric=None,
+                    values=found[:6],
+                    baseline=None,
+                    evidence=Evidence(section=where, quote=s),
+                )
+            )
+        if len(picked) == 5:
+            break
+    return picked or _table_results(doc)
+
+
+def _table_results(doc: Document) -> list[Result]:
+    """No result sentences: fall back to the captions of the first result tables."""
+    out = []
+    for s in doc.with_role("experiments"):
+        for b in s.blocks:
+            if b.kind == "table" and b.caption:
+                nums = [n.text for n in numbers(b.text) if _meaningful(n.text)][:4]
+                out.append(
+                    Result(
+                        claim=b.caption,
+                        benchmark=None,
+                        metric=None,
+                        values=nums,
+                        baseline=None,
+                        evidence=Evidence(section=b.label or s.heading, quote=b.caption),
+                    )
+                )
+    return out[:3]
+
+
+def _meaningful(number: str) -> bool:
+    """Years, single digits and citation-like integers say nothing about results."""
+    plain = re.sub(r"^\D+|\D+$", "", number)
+    if "%" in number or "x" in number or "×" in number or "." in plain:
+        return True
+    digits = plain.replace(",", "")
+    return digits.isdigit() and len(digits) >= 2 and not (1900 <= int(digits) <= 2100)

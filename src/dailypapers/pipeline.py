@@ -1,0 +1,387 @@
+"""A day of papers, end to end: list the day, read each paper in full, analyse it, check
+every number against the paper, and assemble the report. Each paper flows on its own;
+whatever finishes is in the archive at once, and one paper's failure never sinks the day."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+import httpx
+
+from . import arxiv, hf
+from .analyze import analyze_with_llm, correct_with_llm, pack, provenance
+from .arxiv import ArxivMeta
+from .config import Settings
+from .errors import DailyPapersError, LLMUnavailable
+from .extract import analyze_without_llm
+from .grounding import Paper as GroundingPaper
+from .grounding import ground
+from .llm import LLM, RUNGS, Call
+from .models import Analysis, Document, Grounding, Paper, PaperResult, Provenance, Report
+from .net import Net
+from .store import Store
+
+log = logging.getLogger("dailypapers")
+EXTRACT_VERSION = "extract-1"
+
+
+@dataclass
+class Options:
+    period: str | None = None
+    kind: hf.Period = "day"
+    lang: str = "zh"
+    no_llm: bool = False
+    top: int | None = None
+    min_upvotes: int | None = None
+    refresh: bool = False
+    reanalyze: bool = False
+
+
+@dataclass
+class Stats:
+    listed: int = 0
+    fetched: int = 0
+    parsed: int = 0
+    analysed: int = 0
+    failed: int = 0
+    from_archive: int = 0
+    sources: Counter = field(default_factory=Counter)
+    calls: int = 0
+    tokens_in: int = 0
+    tokens_out: int = 0
+    requests: int = 0
+    retries: int = 0
+    failures: list[tuple[str, str]] = field(default_factory=list)
+
+
+class Observer:
+    """Told of each stage as papers pass through it; the CLI shows it, cron ignores it."""
+
+    def listed(self, n: int) -> None: ...
+
+    def stage(self, name: str) -> None: ...
+
+
+async def run_report(
+    settings: Settings,
+    opts: Options,
+    store: Store,
+    observer: Observer | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    today: date | None = None,
+) -> tuple[Report, Stats]:
+    observer = observer or Observer()
+    stats = Stats()
+    analyser = make_analyser(settings, opts, store)
+    async with Net(settings, transport) as net:
+        label, papers = await list_papers(net, store, opts, today or date.today())
+        papers = select(papers, opts.top, opts.min_upvotes)
+        stats.listed = len(papers)
+        observer.listed(len(papers))
+        run_id = store.start_run(label, opts.kind, opts.lang, analyser.kind, analyser.model)
+        day = Day(net, store, analyser, opts, stats, observer, run_id)
+        try:
+            await day.prefetch_meta(papers)
+            results = await asyncio.gather(*(day.paper(p) for p in papers))
+        except BaseException:
+            stats.requests, stats.retries = net.requests, net.retries
+            store.finish_run(run_id, "interrupted", stats_dict(stats))
+            raise
+        finally:
+            await analyser.close()
+        stats.requests, stats.retries = net.requests, net.retries
+    store.finish_run(run_id, "done", stats_dict(stats))
+    report = Report(
+        label=label,
+        kind=opts.kind,
+        lang=opts.lang,  # type: ignore[arg-type]
+        generated_at=datetime.now(UTC),
+        analyser=analyser.kind,
+        model=analyser.model,
+        note=analyser.note(opts.lang),
+        papers=list(results),
+    )
+    return report, stats
+
+
+async def list_papers(net: Net, store: Store, opts: Options, today: date) -> tuple[str, list]:
+    """The period's papers: from the archive unless --refresh, else from Hugging Face."""
+    if opts.period is None:
+        return await hf.latest_day(net, today)
+    cached = None if opts.refresh else store.listing(opts.period, opts.kind)
+    if cached is not None:
+        return opts.period, cached
+    papers = await hf.fetch_listing(net, opts.period, opts.kind)
+    store.save_listing(opts.period, opts.kind, papers)
+    return opts.period, papers
+
+
+def select(papers: list[Paper], top: int | None, min_upvotes: int | None) -> list[Paper]:
+    if min_upvotes is not None:
+        papers = [p for p in papers if p.upvotes >= min_upvotes]
+    if top is not None:
+        papers = sorted(papers, key=lambda p: -p.upvotes)[:top]
+    return papers
+
+
+class Analyser:
+    """The LLM, or the deterministic extractor when there is none."""
+
+    def __init__(self, settings: Settings, store: Store, llm: LLM | None) -> None:
+        self.settings = settings
+        self.store = store
+        self.llm = llm
+        self.kind = "llm" if llm else "no-llm"
+        self.model = llm.model if llm else None
+        self.sem = asyncio.Semaphore(settings.concurrency)
+        if llm:
+            known = store.server_rung(settings.llm_base_url, llm.model)
+            llm.rung_index = RUNGS.index(known) if known in RUNGS else 0
+
+    @property
+    def key(self) -> tuple[str, str]:
+        from .analyze import load_prompt
+
+        if self.llm is None:
+            return "no-llm", EXTRACT_VERSION
+        return self.llm.model, load_prompt(self.settings.lang)[1]
+
+    def note(self, lang: str) -> str | None:
+        if self.llm:
+            return None
+        if lang == "zh":
+            return (
+                "未配置 LLM（或使用了 --no-llm）：各节内容为论文原文的确定性摘录，"
+                "设置 OPENAI_API_KEY 或 OPENAI_BASE_URL 可获得 LLM 撰写的分析。"
+            )
+        return (
+            "No LLM configured (or --no-llm): each section is extracted verbatim from the "
+            "paper; set OPENAI_API_KEY or OPENAI_BASE_URL for LLM-written analyses."
+        )
+
+    async def analyse(self, doc: Document, paper: Paper) -> tuple[Analysis, Provenance, list[Call]]:
+        if self.llm is None:
+            packed = pack(doc, 10**9)
+            analysis = await asyncio.to_thread(analyze_without_llm, doc, paper, self.settings.lang)
+            return analysis, provenance(doc, packed, "no-llm", None, EXTRACT_VERSION, None), []
+        async with self.sem:
+            analysis, prov, calls = await analyze_with_llm(
+                self.llm, doc, paper, self.settings.lang, self.settings.max_input_tokens
+            )
+        self.store.save_server_rung(self.settings.llm_base_url, self.llm.model, self.llm.rung)
+        return analysis, prov, calls
+
+    async def correct(
+        self, doc: Document, paper: Paper, analysis: Analysis, problems: list[str]
+    ) -> tuple[Analysis, list[Call]]:
+        assert self.llm is not None
+        async with self.sem:
+            return await correct_with_llm(
+                self.llm,
+                doc,
+                paper,
+                analysis,
+                problems,
+                self.settings.lang,
+                self.settings.max_input_tokens,
+            )
+
+    async def close(self) -> None:
+        if self.llm:
+            await self.llm.close()
+
+
+def make_analyser(settings: Settings, opts: Options, store: Store) -> Analyser:
+    use_llm = settings.llm_configured and not opts.no_llm
+    return Analyser(settings, store, LLM(settings) if use_llm else None)
+
+
+def stats_dict(stats: Stats) -> dict:
+    return {k: (dict(v) if isinstance(v, Counter) else v) for k, v in stats.__dict__.items()}
+
+
+@dataclass
+class Day:
+    """The per-paper flow of one run: read → analyse → ground → archive."""
+
+    net: Net
+    store: Store
+    analyser: Analyser
+    opts: Options
+    stats: Stats
+    observer: Observer
+    run_id: int
+    meta: dict[str, ArxivMeta] = field(default_factory=dict)
+
+    async def prefetch_meta(self, papers: list[Paper]) -> None:
+        """One batched export-API request for the papers we have not read yet."""
+        missing = [p.id for p in papers if self.opts.refresh or not self.store.document(p.id)]
+        if missing:
+            self.meta = await arxiv.try_meta(self.net, missing)
+
+    async def paper(self, paper: Paper) -> PaperResult:
+        try:
+            doc, fallbacks = await self.read(paper)
+            result = await self.analyse(paper, doc, fallbacks)
+            self.store.record_paper(self.run_id, paper.id, "ok", None)
+            return result
+        except LLMUnavailable:
+            raise  # a configuration problem, not this paper's: stop the run
+        except (DailyPapersError, Exception) as e:  # noqa: BLE001 — one paper never sinks the day
+            if not isinstance(e, DailyPapersError):
+                log.exception("unexpected error on %s", paper.id)
+            reason = (
+                str(e)
+                if isinstance(e, DailyPapersError)
+                else (f"unexpected {type(e).__name__}: {e}")
+            )
+            self.stats.failed += 1
+            self.stats.failures.append((paper.id, reason))
+            self.observer.stage("failed")
+            self.store.record_paper(self.run_id, paper.id, "failed", reason)
+            return PaperResult(paper=paper, status="failed", error=reason)
+
+    async def read(self, paper: Paper) -> tuple[Document, list[str]]:
+        stored = None if self.opts.refresh else self.store.document(paper.id)
+        if stored:
+            return stored
+        fallbacks: list[str] = []
+        doc = await arxiv.read_paper(self.net, paper, self.meta.get(paper.id), fallbacks)
+        self.stats.fetched += 1
+        self.observer.stage("fetched")
+        self.store.save_document(doc, fallbacks)
+        self.stats.parsed += 1
+        self.observer.stage("parsed")
+        return doc, fallbacks
+
+    async def analyse(self, paper: Paper, doc: Document, fallbacks: list[str]) -> PaperResult:
+        if paper.title == paper.id and doc.title:  # a paper asked for by id alone
+            paper = paper.model_copy(update={"title": doc.title})
+        self.stats.sources[doc.source] += 1
+        model, prompt_version = self.analyser.key
+        if not self.opts.reanalyze:
+            cached = self.store.analysis(
+                paper, doc.version or "", model, prompt_version, self.opts.lang
+            )
+            if cached:
+                self.stats.from_archive += 1
+                self.observer.stage("analysed")
+                return cached.model_copy(update={"paper": paper})
+        analysis, prov, calls = await self.analyser.analyse(doc, paper)
+        analysis, grounding, more = await self.check(doc, paper, analysis)
+        calls += more
+        prov.fallback_reasons = fallbacks
+        self.count(calls)
+        self.store.record_calls(self.run_id, paper.id, calls)
+        result = PaperResult(paper=paper, analysis=analysis, grounding=grounding, provenance=prov)
+        self.store.save_analysis(result, model, prompt_version, self.opts.lang)
+        self.stats.analysed += 1
+        self.observer.stage("analysed")
+        return result
+
+    async def check(
+        self, doc: Document, paper: Paper, analysis: Analysis
+    ) -> tuple[Analysis, Grounding, list[Call]]:
+        """Ground the analysis and apply the --unverified policy."""
+        policy = self.analyser.settings.unverified
+        prepared = GroundingPaper(doc)
+        grounding = ground(analysis, doc, prepared)
+        calls: list[Call] = []
+        bad = [v for v in grounding.verdicts if not v.verified]
+        if bad and policy == "retry" and self.analyser.llm:
+            problems = [f"{v.item}: {v.reason}" for v in bad]
+            try:
+                analysis, calls = await self.analyser.correct(doc, paper, analysis, problems)
+                grounding = ground(analysis, doc, prepared)
+            except DailyPapersError as e:
+                if isinstance(e, LLMUnavailable):
+                    raise
+                log.warning("correction of %s failed: %s", paper.id, e)
+        if policy == "drop":
+            analysis, dropped = drop_unverified(analysis, grounding)
+            grounding = ground(analysis, doc, prepared)
+            grounding.dropped = dropped
+        return analysis, grounding, calls
+
+    def count(self, calls: list[Call]) -> None:
+        self.stats.calls += len(calls)
+        self.stats.tokens_in += sum(c.input_tokens for c in calls)
+        self.stats.tokens_out += sum(c.output_tokens for c in calls)
+
+
+def drop_unverified(analysis: Analysis, grounding: Grounding) -> tuple[Analysis, list[str]]:
+    """Remove unverified innovations and results; the contribution and usage stay, marked."""
+    bad = {v.item for v in grounding.verdicts if not v.verified}
+    keep_inn = [x for i, x in enumerate(analysis.innovations) if f"innovations[{i}]" not in bad]
+    keep_res = [x for i, x in enumerate(analysis.results) if f"results[{i}]" not in bad]
+    dropped = [f"innovations: {x.name}" for x in analysis.innovations if x not in keep_inn]
+    dropped += [f"results: {x.claim}" for x in analysis.results if x not in keep_res]
+    return analysis.model_copy(update={"innovations": keep_inn, "results": keep_res}), dropped
+
+
+async def run_one(
+    settings: Settings,
+    arxiv_id: str,
+    opts: Options,
+    store: Store,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> Report:
+    """One paper, by id, through the same flow as a day."""
+    stats = Stats()
+    analyser = make_analyser(settings, opts, store)
+    async with Net(settings, transport) as net:
+        base, _ = arxiv.split_version(arxiv_id)
+        meta = await arxiv.try_meta(net, [base])
+        m = meta.get(base)
+        paper = Paper(
+            id=base,
+            title=m.title if m else base,
+            abstract=m.summary if m else "",
+            authors=m.authors if m else [],
+        )
+        run_id = store.start_run(base, "paper", opts.lang, analyser.kind, analyser.model)
+        day = Day(net, store, analyser, opts, stats, Observer(), run_id, meta)
+        try:
+            result = await day.paper(paper)
+        finally:
+            await analyser.close()
+    store.finish_run(run_id, "done", stats_dict(stats))
+    return Report(
+        label=base,
+        lang=opts.lang,
+        generated_at=datetime.now(UTC),  # type: ignore[arg-type]
+        analyser=analyser.kind,
+        model=analyser.model,
+        note=analyser.note(opts.lang),
+        papers=[result],
+    )
+
+
+def from_archive(store: Store, label: str, kind: str, lang: str) -> Report | None:
+    """A report rebuilt from the archive alone: no network, no LLM."""
+    papers = store.listing(label, kind)
+    if papers is None:
+        return None
+    results = [
+        store.analysis(p, None, None, None, lang)
+        or PaperResult(
+            paper=p, status="failed", error=f"not analysed yet: run `dailypapers report {label}`"
+        )
+        for p in papers
+    ]
+    analysed = [r for r in results if r.provenance]
+    kinds = {r.provenance.analyser for r in analysed if r.provenance}
+    models = {r.provenance.model for r in analysed if r.provenance and r.provenance.model}
+    return Report(
+        label=label,
+        kind=kind,
+        lang=lang,  # type: ignore[arg-type]
+        generated_at=datetime.now(UTC),
+        analyser="llm" if "llm" in kinds else "no-llm",
+        model=", ".join(sorted(models)) or None,
+        papers=results,
+    )

@@ -1,0 +1,22 @@
+"""Rendering a report: Markdown (the reference layout), standalone HTML, and JSON. Pure."""
+
+from __future__ import annotations
+
+from ..models import Report
+from .html import render_html
+from .markdown import render_markdown
+
+FORMATS = ("md", "html", "json")
+
+
+def render(report: Report, fmt: str) -> str:
+    if fmt == "md":
+        return render_markdown(report)
+    if fmt == "html":
+        return render_html(report)
+    if fmt == "json":
+        return report.model_dump_json(indent=2) + "\n"
+    raise ValueError(f"unknown format {fmt!r}")
+
+
+__all__ = ["FORMATS", "render", "render_html", "render_markdown"]

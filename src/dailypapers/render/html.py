@@ -1,0 +1,41 @@
+"""The report as one standalone HTML page: autoescaped (paper text is untrusted), no
+external assets, readable on a phone, with a table of contents."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from ..models import Report
+from .labels import LABELS, analyser_label, heading_label, provenance_line, source_name
+from .markdown import result_line
+
+
+@cache
+def _env() -> Environment:
+    env = Environment(
+        loader=PackageLoader("dailypapers", "render/templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals.update(
+        source_name=source_name, provenance_line=provenance_line, result_line=result_line
+    )
+    return env
+
+
+def render_html(report: Report) -> str:
+    t = LABELS[report.lang]
+    return (
+        _env()
+        .get_template("report.html.j2")
+        .render(
+            report=report,
+            t=t,
+            heading=heading_label(report, t),
+            analyser=analyser_label(report, t),
+            lang="zh-CN" if report.lang == "zh" else "en",
+        )
+    )

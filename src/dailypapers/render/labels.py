@@ -1,0 +1,124 @@
+"""The words of the report in each language; section names follow the reference report."""
+
+from __future__ import annotations
+
+from ..models import PaperResult, Provenance, Report
+
+LABELS = {
+    "zh": {
+        "title": "Hugging Face Daily Papers Report",
+        "date": "Date",
+        "week": "Week",
+        "month": "Month",
+        "source_url": "Source URL",
+        "link": "链接",
+        "read_from": "阅读来源",
+        "domains": "应用领域",
+        "contribution": "一句话核心贡献",
+        "usage": "使用指南",
+        "innovations": "主要创新点",
+        "results": "实验效果",
+        "inputs": "输入",
+        "outputs": "输出",
+        "workflow": "流程",
+        "hardware": "硬件/算力",
+        "code": "代码与资源",
+        "failed": "分析失败",
+        "status": "状态",
+        "provenance": "出处",
+        "grounding": "核验",
+        "unverified": "未核验",
+        "verified_items": "项已核验",
+        "papers": "论文数",
+        "analyser": "分析方式",
+        "no_llm": "无 LLM 抽取（内容为论文原文摘录）",
+        "abstract_only": "仅根据摘要分析：以下结果只来自摘要，未读到正文。",
+        "read": "读取",
+        "chars": "字符",
+        "cut": "因篇幅省略",
+        "model": "模型",
+        "prompt": "提示词",
+        "none": "无",
+        "vs": "对比",
+        "contents": "目录",
+        "upvotes": "赞",
+        "dropped": "已删除未核验项",
+        "fallback": "降级原因",
+        "no_results": "论文中未找到带数字的实验结果。",
+        "report_score": "全报告核验率",
+    },
+    "en": {
+        "title": "Hugging Face Daily Papers Report",
+        "date": "Date",
+        "week": "Week",
+        "month": "Month",
+        "source_url": "Source URL",
+        "link": "Link",
+        "read_from": "Read from",
+        "domains": "Application domain",
+        "contribution": "Core contribution",
+        "usage": "Usage guide",
+        "innovations": "Main innovations",
+        "results": "Results",
+        "inputs": "Inputs",
+        "outputs": "Outputs",
+        "workflow": "Workflow",
+        "hardware": "Hardware/compute",
+        "code": "Code and resources",
+        "failed": "analysis failed",
+        "status": "Status",
+        "provenance": "Provenance",
+        "grounding": "Grounding",
+        "unverified": "unverified",
+        "verified_items": "items verified",
+        "papers": "Papers",
+        "analyser": "Analysed by",
+        "no_llm": "no-LLM extraction (verbatim sentences of the paper)",
+        "abstract_only": "Read from the abstract only: the results below come from the abstract.",
+        "read": "read",
+        "chars": "characters",
+        "cut": "left out for length",
+        "model": "model",
+        "prompt": "prompt",
+        "none": "none",
+        "vs": "vs",
+        "contents": "Contents",
+        "upvotes": "upvotes",
+        "dropped": "unverified items dropped",
+        "fallback": "fallbacks",
+        "no_results": "No results with numbers were found in the paper.",
+        "report_score": "report grounding",
+    },
+}
+SOURCE_NAMES = {"html": "HTML", "pdf": "PDF", "abstract": "ArXiv Abs"}
+SEPARATOR = "=" * 60
+
+
+def source_name(result: PaperResult) -> str:
+    return SOURCE_NAMES[result.provenance.source] if result.provenance else "—"
+
+
+def provenance_line(p: Provenance, t: dict[str, str]) -> str:
+    """The compact provenance of one paper; the JSON has all of it."""
+    version = f" {p.version}" if p.version else ""
+    parts = [
+        f"{SOURCE_NAMES[p.source]}{version}",
+        f"{t['read']} {p.chars_read:,}/{p.chars_total:,} {t['chars']} (~{p.tokens_read:,} tokens)",
+    ]
+    if p.cut_sections:
+        parts.append(f"{t['cut']}: {', '.join(p.cut_sections)}")
+    if p.analyser == "llm":
+        parts.append(f"{t['model']} {p.model} · {t['prompt']} {p.prompt_version}")
+    else:
+        parts.append(t["no_llm"])
+    if p.analysed_at:
+        parts.append(p.analysed_at.strftime("%Y-%m-%d %H:%M UTC"))
+    return " · ".join(parts)
+
+
+def heading_label(report: Report, t: dict[str, str]) -> str:
+    return t[{"day": "date", "week": "week", "month": "month"}[report.kind]]
+
+
+def analyser_label(report: Report, t: dict[str, str]) -> str:
+    return t["no_llm"] if report.analyser == "no-llm" else f"{report.model}"

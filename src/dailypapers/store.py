@@ -1,0 +1,279 @@
+"""The archive: one SQLite database (WAL) recording everything that happened.
+
+Listings, fetched sources (compressed), parsed documents, analyses, every LLM call and every
+run. Each write commits at once, so a killed run loses only the papers still in flight.
+Migrations are named functions, applied in order and recorded in `_migrations`."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from .llm import Call
+from .models import Analysis, Document, Grounding, Paper, PaperResult, Provenance
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _script(db: sqlite3.Connection, sql: str) -> None:
+    """Statement by statement: executescript() would commit the migration's transaction."""
+    for statement in sql.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+def m001_initial(db: sqlite3.Connection) -> None:
+    _script(
+        db,
+        """
+        CREATE TABLE listings (
+            period TEXT NOT NULL, kind TEXT NOT NULL, fetched_at TEXT NOT NULL,
+            papers TEXT NOT NULL, PRIMARY KEY (period, kind));
+        CREATE TABLE sources (
+            id TEXT NOT NULL, version TEXT NOT NULL, kind TEXT NOT NULL, url TEXT,
+            fetched_at TEXT NOT NULL, body BLOB, PRIMARY KEY (id, version, kind));
+        CREATE TABLE documents (
+            id TEXT NOT NULL, version TEXT NOT NULL, source TEXT NOT NULL,
+            parsed_at TEXT NOT NULL, fallbacks TEXT NOT NULL, body BLOB NOT NULL,
+            PRIMARY KEY (id, version));
+        CREATE TABLE analyses (
+            id TEXT NOT NULL, version TEXT NOT NULL, model TEXT NOT NULL,
+            prompt_version TEXT NOT NULL, lang TEXT NOT NULL, created_at TEXT NOT NULL,
+            analysis TEXT NOT NULL, grounding TEXT NOT NULL, provenance TEXT NOT NULL,
+            PRIMARY KEY (id, version, model, prompt_version, lang));
+        CREATE TABLE runs (
+            id INTEGER PRIMARY KEY, started_at TEXT NOT NULL, finished_at TEXT,
+            period TEXT, kind TEXT, lang TEXT, analyser TEXT, model TEXT,
+            status TEXT NOT NULL, stats TEXT);
+        CREATE TABLE run_papers (
+            run_id INTEGER NOT NULL REFERENCES runs(id), paper_id TEXT NOT NULL,
+            status TEXT NOT NULL, error TEXT, PRIMARY KEY (run_id, paper_id));
+        CREATE TABLE llm_calls (
+            id INTEGER PRIMARY KEY, run_id INTEGER, paper_id TEXT, created_at TEXT NOT NULL,
+            model TEXT, prompt_version TEXT, rung TEXT, input_tokens INTEGER,
+            output_tokens INTEGER, latency REAL, finish_reason TEXT, error TEXT);
+        CREATE TABLE llm_servers (
+            base_url TEXT NOT NULL, model TEXT NOT NULL, rung TEXT NOT NULL,
+            PRIMARY KEY (base_url, model));
+    """,
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [m001_initial]
+
+
+def _pack(text: str) -> bytes:
+    return zlib.compress(text.encode(), 6)
+
+
+def _unpack(blob: bytes) -> str:
+    return zlib.decompress(blob).decode()
+
+
+class Store:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA busy_timeout=5000")
+        self.migrate()
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def tx(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def migrate(self) -> None:
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, "
+            "applied_at TEXT NOT NULL)"
+        )
+        done = {r[0] for r in self.db.execute("SELECT name FROM _migrations")}
+        for migration in MIGRATIONS:
+            if migration.__name__ not in done:
+                with self.tx() as db:
+                    migration(db)
+                    db.execute(
+                        "INSERT INTO _migrations VALUES (?, ?)", (migration.__name__, _now())
+                    )
+
+    # listings
+    def save_listing(self, period: str, kind: str, papers: list[Paper]) -> None:
+        data = json.dumps([p.model_dump(mode="json") for p in papers])
+        self.db.execute(
+            "INSERT OR REPLACE INTO listings VALUES (?, ?, ?, ?)", (period, kind, _now(), data)
+        )
+
+    def listing(self, period: str, kind: str) -> list[Paper] | None:
+        row = self.db.execute(
+            "SELECT papers FROM listings WHERE period=? AND kind=?", (period, kind)
+        ).fetchone()
+        return [Paper.model_validate(p) for p in json.loads(row[0])] if row else None
+
+    def listings(self) -> list[sqlite3.Row]:
+        return self.db.execute(
+            "SELECT period, kind, fetched_at, json_array_length(papers) AS n FROM listings "
+            "ORDER BY period DESC"
+        ).fetchall()
+
+    # sources and documents
+    def save_source(
+        self, arxiv_id: str, version: str | None, kind: str, url: str | None, body: bytes | None
+    ) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?, ?)",
+            (arxiv_id, version or "", kind, url, _now(), zlib.compress(body, 6) if body else None),
+        )
+
+    def save_document(self, doc: Document, fallbacks: list[str]) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                doc.arxiv_id,
+                doc.version or "",
+                doc.source,
+                _now(),
+                json.dumps(fallbacks),
+                _pack(doc.model_dump_json()),
+            ),
+        )
+
+    def document(self, arxiv_id: str) -> tuple[Document, list[str]] | None:
+        """The newest stored document of a paper (highest version, then latest parse)."""
+        row = self.db.execute(
+            "SELECT body, fallbacks FROM documents WHERE id=? ORDER BY "
+            "CAST(substr(version, 2) AS INTEGER) DESC, parsed_at DESC LIMIT 1",
+            (arxiv_id,),
+        ).fetchone()
+        if not row:
+            return None
+        return Document.model_validate_json(_unpack(row[0])), json.loads(row[1])
+
+    # analyses
+    def save_analysis(
+        self, result: PaperResult, model: str, prompt_version: str, lang: str
+    ) -> None:
+        assert result.analysis and result.provenance and result.grounding
+        self.db.execute(
+            "INSERT OR REPLACE INTO analyses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                result.paper.id,
+                result.provenance.version or "",
+                model,
+                prompt_version,
+                lang,
+                _now(),
+                result.analysis.model_dump_json(),
+                result.grounding.model_dump_json(),
+                result.provenance.model_dump_json(),
+            ),
+        )
+
+    def analysis(
+        self,
+        paper: Paper,
+        version: str | None,
+        model: str | None,
+        prompt_version: str | None,
+        lang: str,
+    ) -> PaperResult | None:
+        """A stored analysis; with model None, the newest of any model for that language."""
+        sql = "SELECT analysis, grounding, provenance FROM analyses WHERE id=? AND lang=?"
+        args: list[Any] = [paper.id, lang]
+        for column, value in (
+            ("version", version),
+            ("model", model),
+            ("prompt_version", prompt_version),
+        ):
+            if value is not None:
+                sql += f" AND {column}=?"
+                args.append(value)
+        sql += " ORDER BY CAST(substr(version, 2) AS INTEGER) DESC, created_at DESC LIMIT 1"
+        row = self.db.execute(sql, args).fetchone()
+        if not row:
+            return None
+        return PaperResult(
+            paper=paper,
+            analysis=Analysis.model_validate_json(row[0]),
+            grounding=Grounding.model_validate_json(row[1]),
+            provenance=Provenance.model_validate_json(row[2]),
+        )
+
+    # runs and calls
+    def start_run(self, period: str, kind: str, lang: str, analyser: str, model: str | None) -> int:
+        cur = self.db.execute(
+            "INSERT INTO runs (started_at, period, kind, lang, analyser, model, status) "
+            "VALUES (?, ?, ?, ?, ?, ?, 'running')",
+            (_now(), period, kind, lang, analyser, model),
+        )
+        return int(cur.lastrowid or 0)
+
+    def finish_run(self, run_id: int, status: str, stats: dict[str, Any]) -> None:
+        self.db.execute(
+            "UPDATE runs SET finished_at=?, status=?, stats=? WHERE id=?",
+            (_now(), status, json.dumps(stats), run_id),
+        )
+
+    def record_paper(self, run_id: int, paper_id: str, status: str, error: str | None) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO run_papers VALUES (?, ?, ?, ?)",
+            (run_id, paper_id, status, error),
+        )
+
+    def record_calls(self, run_id: int | None, paper_id: str, calls: list[Call]) -> None:
+        with self.tx() as db:
+            db.executemany(
+                "INSERT INTO llm_calls (run_id, paper_id, created_at, model, prompt_version, "
+                "rung, input_tokens, output_tokens, latency, finish_reason, error) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        run_id,
+                        paper_id,
+                        _now(),
+                        c.model,
+                        c.prompt_version,
+                        c.rung,
+                        c.input_tokens,
+                        c.output_tokens,
+                        c.latency,
+                        c.finish_reason,
+                        c.error,
+                    )
+                    for c in calls
+                ],
+            )
+
+    def calls_for(self, paper_id: str) -> int:
+        return self.db.execute(
+            "SELECT count(*) FROM llm_calls WHERE paper_id=?", (paper_id,)
+        ).fetchone()[0]
+
+    def server_rung(self, base_url: str, model: str) -> str | None:
+        row = self.db.execute(
+            "SELECT rung FROM llm_servers WHERE base_url=? AND model=?", (base_url, model)
+        ).fetchone()
+        return row[0] if row else None
+
+    def save_server_rung(self, base_url: str, model: str, rung: str) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO llm_servers VALUES (?, ?, ?)", (base_url, model, rung)
+        )
