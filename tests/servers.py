@@ -5,6 +5,7 @@ ordinary configuration (HF_ENDPOINT, DAILYPAPERS_ARXIV_URL, OPENAI_BASE_URL, ...
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -174,3 +175,128 @@ def big_day(n: int) -> list[dict]:
         entry["paper"]["title"] = f"{entry['paper']['title']} (copy {i})"
         out.append(entry)
     return out
+
+
+MARKER = re.compile(r"<<<PAPER (\w+)>>>\n(.*?)\n<<<END PAPER \1>>>", re.S)
+SENTENCE = re.compile(r"[A-Z][^.!?\n]{30,300}[.!?]")
+
+
+def fenced_paper(request: dict) -> str:
+    """The paper text a request carries between its markers."""
+    user = request["messages"][1]["content"]
+    m = MARKER.search(user)
+    return m.group(2) if m else ""
+
+
+def faithful_analysis(request: dict) -> dict:
+    """An analysis written the way a careful LLM would: Chinese prose around numbers, names
+    and quotes copied from the paper in the request."""
+    text = fenced_paper(request)
+    sents = [s for s in SENTENCE.findall(text) if "$" not in s and "|" not in s]
+    with_numbers = [s for s in sents if re.search(r"\d+(\.\d+)?\s?%|\d+\.\d+", s)]
+    quote = (sents or ["Abstract"])[0]
+    results = []
+    for s in with_numbers[:3]:
+        value = re.search(r"\d+(?:\.\d+)?\s?%|\d+\.\d+", s).group(0)
+        results.append(
+            {
+                "claim": f"论文报告的结果为 {value}。",
+                "benchmark": None,
+                "metric": None,
+                "values": [value],
+                "baseline": None,
+                "evidence": {"section": "Experiments", "quote": s},
+            }
+        )
+    return {
+        "domains": ["NLP - 大语言模型"],
+        "contribution": "提出了一种新方法，解决了论文所述的问题。",
+        "contribution_evidence": {"section": "Abstract", "quote": quote},
+        "usage": {
+            "inputs": "论文所述的输入",
+            "outputs": "论文所述的输出",
+            "workflow": ["读取输入", "运行方法"],
+            "hardware": "论文未说明",
+            "code": "论文未说明",
+            "code_urls": [],
+            "evidence": [],
+        },
+        "innovations": [
+            {
+                "name": "创新点" + "一二三"[i],
+                "explanation": "论文提出的设计。",
+                "evidence": {"section": "Introduction", "quote": s},
+            }
+            for i, s in enumerate(sents[1:4])
+        ],
+        "results": results,
+    }
+
+
+def completion(
+    content: str | None,
+    finish_reason: str = "stop",
+    prompt_tokens: int = 1000,
+    completion_tokens: int = 300,
+    **message: Any,
+) -> dict:
+    return {
+        "id": "chatcmpl-test",
+        "object": "chat.completion",
+        "created": 0,
+        "model": "test",
+        "choices": [
+            {
+                "index": 0,
+                "finish_reason": finish_reason,
+                "message": {"role": "assistant", "content": content, **message},
+            }
+        ],
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        },
+    }
+
+
+Step = Callable[[dict], Reply]
+
+
+class ScriptedLLM:
+    """An OpenAI-compatible chat server: scripted steps first, then faithful answers."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict] = []
+        self.script: list[Step] = []
+        self.reject_json_schema = False
+        self.delay = 0.0
+        self.lock = threading.Lock()
+
+    def handle(self, path: str, query: dict[str, list[str]], body: bytes) -> Reply:
+        if not path.endswith("/chat/completions"):
+            return json_reply({"error": {"message": "not found"}}, 404)
+        request = json.loads(body)
+        with self.lock:
+            self.requests.append(request)
+            step = self.script.pop(0) if self.script else None
+        if step is not None:
+            return step(request)
+        fmt = (request.get("response_format") or {}).get("type")
+        if fmt == "json_schema" and self.reject_json_schema:
+            return json_reply(
+                {
+                    "error": {
+                        "message": "response_format json_schema is not supported",
+                        "type": "invalid_request_error",
+                    }
+                },
+                400,
+            )
+        answer = json.dumps(faithful_analysis(request), ensure_ascii=False)
+        return Reply(
+            200,
+            json.dumps(completion(answer)).encode(),
+            {"Content-Type": "application/json"},
+            self.delay,
+        )

@@ -64,9 +64,9 @@ def load_prompt(lang: str) -> tuple[str, str]:
 def pack(doc: Document, budget: int) -> Packed:
     """The paper as Markdown within `budget` tokens, sections in priority order.
 
-    A paper that fits goes in whole; otherwise whole sections are taken by priority, the
-    first one that does not fit is cut at a paragraph boundary, and the rest are listed
-    as cut. The output keeps the paper's own order."""
+    A paper that fits goes in whole; otherwise whole sections are taken by priority while
+    they fit, the most important one that did not fit is cut at a paragraph boundary to
+    fill what is left, and the rest are listed as cut. The output keeps the paper's order."""
     head = f"# {doc.title}\n\n## Abstract\n\n{doc.abstract}".strip()
     body = [s for s in doc.sections if s.role != "references" and s.blocks]
     pieces = [(s, section_markdown(s)) for s in body]
@@ -77,13 +77,18 @@ def pack(doc: Document, budget: int) -> Packed:
         return Packed(whole, [], len(whole), len(whole), total_tokens, total_tokens)
     left = budget - estimate_tokens(head)
     chosen: dict[int, str] = {}
-    cut: list[str] = []
-    for i, (section, md) in sorted(enumerate(pieces), key=lambda x: PRIORITY[x[1][0].role]):
-        need = estimate_tokens(md)
+    skipped: list[int] = []
+    for i in sorted(range(len(pieces)), key=lambda i: PRIORITY[pieces[i][0].role]):
+        need = estimate_tokens(pieces[i][1])
         if need <= left:
-            chosen[i], left = md, left - need
-        elif left > 200 and PRIORITY[section.role] <= PRIORITY["conclusion"]:
-            chosen[i] = _truncate(section, left)
+            chosen[i], left = pieces[i][1], left - need
+        else:
+            skipped.append(i)
+    cut = []
+    for i in skipped:  # the most important section left out is cut to fill what remains
+        section = pieces[i][0]
+        if left > 200 and PRIORITY[section.role] <= PRIORITY["conclusion"]:
+            chosen[i] = _truncate(section, left - 20)
             left = 0
             cut.append(f"{section.heading or 'untitled'} (truncated)")
         else:

@@ -172,7 +172,12 @@ async def read_paper(
         return _with_meta(doc, meta)
     except (ParseError, FetchError) as e:
         reasons.append(f"pdf: {e}")
-    return abstract_document(paper, meta)
+    doc = abstract_document(paper, meta)
+    if not doc.abstract:
+        raise ParseError(
+            f"nothing to read for {paper.id}: " + "; ".join(reasons), paper_id=paper.id
+        )
+    return doc
 
 
 async def try_meta(net: Net, ids: list[str]) -> dict[str, ArxivMeta]:

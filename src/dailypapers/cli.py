@@ -134,8 +134,6 @@ def read(
             return await arxiv.read_paper(net, paper, m, reasons), reasons
 
     doc, reasons = asyncio.run(go())
-    if doc.source == "abstract" and not doc.abstract:
-        raise DailyPapersError(f"could not read {arxiv_id}: " + "; ".join(reasons))
     label = {"html": "arXiv HTML", "pdf": "PDF", "abstract": "abstract only"}[doc.source]
     err.print(
         f"source: {label} {doc.version_label}".rstrip()

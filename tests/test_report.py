@@ -1,0 +1,145 @@
+"""Whole reports against the recorded day: no LLM, a scripted LLM, and hostile listings."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from typer.testing import CliRunner
+
+from dailypapers.cli import app
+
+from conftest import DAY, DAY_IDS, HTML_PAGES, PDFS
+from servers import LocalServer, ScriptedLLM
+
+SECTIONS_ZH = ["应用领域", "一句话核心贡献", "使用指南", "主要创新点", "实验效果"]
+SECTIONS_EN = [
+    "Application domain",
+    "Core contribution",
+    "Usage guide",
+    "Main innovations",
+    "Results",
+]
+
+
+def cli(*args: str):
+    res = CliRunner().invoke(app, list(args))
+    assert res.exit_code == 0, (res.output, res.exception)
+    return res
+
+
+def expected_source(paper_id: str) -> str:
+    page = HTML_PAGES.get(paper_id, "")
+    if page and "failed" not in page:
+        return "HTML"
+    return "PDF" if paper_id in PDFS else "ArXiv Abs"
+
+
+def parse_markdown(md: str) -> list[dict]:
+    """The report read back: one dict per paper block."""
+    blocks = md.split("=" * 60)[1:]
+    papers = []
+    for block in blocks:
+        title = re.search(r"^## 📄 (.+)$", block, re.M)
+        link = re.search(
+            r"^- \*\*(?:链接|Link)\*\*: https://huggingface.co/papers/(\S+)$", block, re.M
+        )
+        source = re.search(r"^- \*\*(?:阅读来源|Read from)\*\*: (.+)$", block, re.M)
+        headings = re.findall(r"^(\d)\. \*\*(.+?)\*\*：", block, re.M)
+        papers.append(
+            {
+                "title": title and title.group(1),
+                "id": link and link.group(1),
+                "source": source and source.group(1),
+                "sections": headings,
+            }
+        )
+    return papers
+
+
+def test_no_llm_report_has_every_paper(recordings, tmp_path) -> None:
+    out = tmp_path / "day.md"
+    cli("report", DAY, "--no-llm", "-o", str(out), "--quiet")
+    md = out.read_text()
+    assert "无 LLM 抽取" in md
+    papers = parse_markdown(md)
+    assert [p["id"] for p in papers] == DAY_IDS
+    for p in papers:
+        assert [h for _, h in p["sections"]] == SECTIONS_ZH, p["id"]
+        assert p["source"] == expected_source(p["id"]), p["id"]
+    assert md.count("仅根据摘要分析") == sum(expected_source(i) == "ArXiv Abs" for i in DAY_IDS)
+
+
+def test_no_llm_is_the_default_without_configuration(recordings) -> None:
+    res = cli("report", DAY, "--top", "3", "-o", "-", "--quiet", "--lang", "en")
+    assert "no-LLM extraction" in res.output and "No LLM configured" in res.output
+    papers = parse_markdown(res.output)
+    assert len(papers) == 3 and all([h for _, h in p["sections"]] == SECTIONS_EN for p in papers)
+
+
+def test_llm_report_parses_back_with_same_structure(recordings, monkeypatch, tmp_path) -> None:
+    scripted = ScriptedLLM()
+    server = LocalServer(scripted.handle)
+    monkeypatch.setenv("OPENAI_BASE_URL", f"{server.url}/v1")
+    monkeypatch.setenv("DAILYPAPERS_MODEL", "local-model")
+    try:
+        cli("report", DAY, "-o", str(tmp_path / "llm.md"), "--quiet")
+        cli("report", DAY, "-o", str(tmp_path / "llm.json"), "--format", "json", "--quiet")
+    finally:
+        server.close()
+    papers = parse_markdown((tmp_path / "llm.md").read_text())
+    assert len(papers) == 50 and [p["id"] for p in papers] == DAY_IDS
+    for p in papers:
+        assert [h for _, h in p["sections"]] == SECTIONS_ZH
+        assert p["source"] == expected_source(p["id"])
+    data = json.loads((tmp_path / "llm.json").read_text())
+    assert data["analyser"] == "llm" and data["model"] == "local-model"
+    assert all(p["provenance"]["model"] == "local-model" for p in data["papers"])
+    assert len(scripted.requests) == 50  # the JSON run came from the archive
+
+
+def test_html_escapes_hostile_listing(recordings, tmp_path) -> None:
+    rec, _ = recordings
+    day = json.loads(json.dumps(rec.days[DAY][:2]))
+    day[0]["paper"]["title"] = "Evil <script>alert('title')</script> Paper"
+    day[0]["paper"]["summary"] = "We propose <img src=x onerror=alert('abstract')> a method."
+    day[0]["paper"]["authors"][0]["name"] = "<script>alert('author')</script>"
+    day[0]["paper"]["ai_keywords"] = ["<img src=x onerror=alert('kw')>"]
+    rec.days["2026-04-01"] = day
+    out = tmp_path / "evil.html"
+    cli("report", "2026-04-01", "--format", "html", "-o", str(out), "--quiet")
+    html = out.read_text()
+    assert "<script>alert" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;alert(&#39;title&#39;)&lt;/script&gt;" in html
+    assert "&lt;img src=x onerror=alert(&#39;kw&#39;)&gt;" in html
+    assert "&lt;script&gt;alert(&#39;author&#39;)" in html
+    assert '<meta name="viewport"' in html and 'href="#p1"' in html
+
+
+def test_failed_paper_appears_with_reason(recordings, monkeypatch, tmp_path) -> None:
+    rec, _ = recordings
+    day = json.loads(json.dumps(rec.days[DAY][:3]))
+    day[1]["paper"]["summary"] = day[1]["summary"] = ""
+    rec.days["2026-04-02"] = day
+    rec.html.pop(day[1]["paper"]["id"], None)
+    md = cli("report", "2026-04-02", "-o", "-", "--quiet").output
+    papers = parse_markdown(md)
+    assert len(papers) == 3
+    assert papers[1]["sections"] == [] and "❌ 分析失败" in md
+
+
+def test_unreachable_llm_is_one_line(recordings, monkeypatch) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("DAILYPAPERS_LLM_RETRIES", "0")
+    res = CliRunner().invoke(app, ["report", DAY, "--top", "2", "--quiet", "-o", "-"])
+    assert res.exit_code == 1 and "cannot reach the LLM server" in res.output
+    assert "Traceback" not in res.output
+
+
+@pytest.mark.parametrize("fmt", ["md", "html", "json"])
+def test_output_written_atomically(recordings, tmp_path, fmt) -> None:
+    out = tmp_path / f"r.{fmt}"
+    cli("report", DAY, "--top", "2", "--format", fmt, "-o", str(out), "--quiet")
+    assert out.exists() and out.stat().st_size > 500
+    assert not list(tmp_path.glob(".*.tmp"))
