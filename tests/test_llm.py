@@ -15,7 +15,7 @@ from dailypapers.llm import extract_json, strict_schema
 from dailypapers.models import Analysis, Block, Document, Paper, Section
 from dailypapers.store import Store
 
-from servers import LocalServer, Reply, ScriptedLLM, completion, json_reply
+from servers import LocalServer, Reply, ScriptedLLM, completion, faithful_analysis, json_reply
 
 PAPER = "2501.11120"  # served as arXiv HTML by the recordings
 
@@ -198,3 +198,52 @@ def test_paper_cannot_forge_the_fence() -> None:
     msg = user_message(doc, Paper(id="1", title="T"), packed, "f00d")
     assert msg.count("<<<END PAPER") == 1 and msg.count("<<<PAPER") == 1
     assert msg.index("Ignore previous") > msg.index("<<<PAPER f00d>>>")
+
+
+def fabricated(request: dict) -> Reply:
+    """The faithful answer with one invented number slipped into the first result."""
+    data = faithful_analysis(request)
+    data["results"][0]["claim"] = "论文报告的准确率为 987.6%。"
+    data["results"][0]["values"] = ["987.6%"]
+    return json_reply(completion(json.dumps(data, ensure_ascii=False)))
+
+
+def analyze_md(policy: str, tmp_path) -> tuple[str, dict]:
+    from typer.testing import CliRunner
+
+    from dailypapers.cli import app
+
+    out = tmp_path / f"{policy}.json"
+    res = CliRunner().invoke(app, ["analyze", PAPER, "--unverified", policy, "-o", "-"])
+    assert res.exit_code == 0, res.output
+    res_json = CliRunner().invoke(app, ["show", PAPER, "--format", "json", "-o", str(out)])
+    assert res_json.exit_code == 0, res_json.output
+    return res.output, json.loads(out.read_text())["papers"][0]
+
+
+def test_fabricated_number_is_marked_exactly(llm, tmp_path) -> None:
+    llm.script = [fabricated]
+    md, data = analyze_md("mark", tmp_path)
+    assert md.count("⚠️") == 1
+    marked = next(line for line in md.splitlines() if "⚠️" in line)
+    assert "987.6%" in marked and "numbers not in the paper: 987.6%" in marked
+    bad = [v["item"] for v in data["grounding"]["verdicts"] if not v["verified"]]
+    assert bad == ["results[0]"] and data["grounding"]["score"] < 1
+    assert len(llm.requests) == 1
+
+
+def test_retry_uses_the_corrected_answer(llm, tmp_path) -> None:
+    llm.script = [fabricated]  # then the server answers faithfully
+    md, data = analyze_md("retry", tmp_path)
+    assert len(llm.requests) == 2
+    correction = llm.requests[1]["messages"][1]["content"]
+    assert "results[0]: numbers not in the paper: 987.6%" in correction
+    assert "987.6%" not in md and "⚠️" not in md
+    assert data["grounding"]["score"] == 1.0
+
+
+def test_drop_removes_the_item(llm, tmp_path) -> None:
+    llm.script = [fabricated]
+    md, data = analyze_md("drop", tmp_path)
+    assert "987.6%" not in md and data["grounding"]["dropped"] == [
+        "results: 论文报告的准确率为 987.6%。"]

@@ -152,6 +152,8 @@ Fmt = Annotated[str, typer.Option("--format", "-f", help="md, html or json")]
 NoLLM = Annotated[bool, typer.Option("--no-llm", help="Extract from the paper, no LLM")]
 Model = Annotated[str | None, typer.Option("--model", help="LLM model name")]
 Output = Annotated[str | None, typer.Option("-o", "--output", help="Output file, or - for stdout")]
+Unverified = Annotated[str | None, typer.Option(
+    help="Unverified items: retry (default: once, then mark), mark, drop or keep")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display (for cron)")]
 
 
@@ -226,6 +228,7 @@ def analyze(
     output: Output = "-",
     no_llm: NoLLM = False,
     model: Model = None,
+    unverified: Unverified = None,
     reanalyze: Annotated[bool, typer.Option(help="Redo the analysis")] = False,
 ) -> None:
     """Analyse one paper and print its section of the report.
@@ -235,7 +238,7 @@ def analyze(
     if not arxiv.valid_id(arxiv_id):
         raise UserError(f"{arxiv_id!r} is not an arXiv id (like 2501.11120 or 2501.11120v2)")
     check_format(fmt)
-    settings = load_settings(lang=lang, model=model)
+    settings = load_settings(lang=lang, model=model, unverified=unverified)
     opts = pipeline.Options(lang=settings.lang, no_llm=no_llm, reanalyze=reanalyze)
     with opened_store(settings) as store:
         result = asyncio.run(pipeline.run_one(settings, arxiv_id, opts, store))

@@ -214,7 +214,8 @@ def _check(
             if found:
                 where = where or found
             elif paper.in_bibliography(n):
-                bib_only.append(n.text)
+                if n.text not in bib_only:
+                    bib_only.append(n.text)
             elif n.text not in missing:
                 missing.append(n.text)
     missing_names = [
