@@ -20,57 +20,100 @@ from dailypapers.models import (
     UsageGuide,
 )
 from dailypapers.pdf import parse_pdf
+
 from servers import FIXTURES
 
 PAPER = Document(
-    source="html", title="FastThing: Efficient Long-Context Reasoning",
+    source="html",
+    title="FastThing: Efficient Long-Context Reasoning",
     abstract="We propose FastThing, which speeds up inference by 1.5× over MemAgent and "
-             "handles contexts of up to 1.75M tokens.",
+    "handles contexts of up to 1.75M tokens.",
     sections=[
-        Section(title="Experiments", number="4", role="experiments", blocks=[
-            Block(kind="paragraph", text="On HotpotQA our method reaches 15.0% higher "
-                  "accuracy than R1Searcher, and reduces peak GPU memory by 2-fold. Over "
-                  "the 1,200 test questions the end-to-end latency im-\nproves consistently."),
-            Block(kind="table", label="Table 2", caption="Table 2: Accuracy (ratio).",
-                  text="| Model | Acc |\n|---|---|\n| Ours | 0.734 |\n| Base | 0.652 |"),
-            Block(kind="paragraph", text="Scores range from 10 to 20 across the 7 tasks; "
-                  "training takes 9.5 hours on 8 $\\times$ A100 GPUs."),
-        ]),
+        Section(
+            title="Experiments",
+            number="4",
+            role="experiments",
+            blocks=[
+                Block(
+                    kind="paragraph",
+                    text="On HotpotQA our method reaches 15.0% higher "
+                    "accuracy than R1Searcher, and reduces peak GPU memory by 2-fold. Over "
+                    "the 1,200 test questions the end-to-end latency im-\nproves consistently.",
+                ),
+                Block(
+                    kind="table",
+                    label="Table 2",
+                    caption="Table 2: Accuracy (ratio).",
+                    text="| Model | Acc |\n|---|---|\n| Ours | 0.734 |\n| Base | 0.652 |",
+                ),
+                Block(
+                    kind="paragraph",
+                    text="Scores range from 10 to 20 across the 7 tasks; "
+                    "training takes 9.5 hours on 8 $\\times$ A100 GPUs.",
+                ),
+            ],
+        ),
     ],
     bibliography=["[12] Smith et al. Scaling laws. 2023. Reports 42.7% on MMLU."],
 )
 PREPARED = Prepared(PAPER)
 
 
-def result(claim: str, values: list[str], benchmark: str | None = None,
-           baseline: str | None = None, quote: str = "reaches 15.0% higher accuracy") -> Result:
-    return Result(claim=claim, benchmark=benchmark, metric=None, values=values,
-                  baseline=baseline, evidence=Evidence(section="4", quote=quote))
+def result(
+    claim: str,
+    values: list[str],
+    benchmark: str | None = None,
+    baseline: str | None = None,
+    quote: str = "reaches 15.0% higher accuracy",
+) -> Result:
+    return Result(
+        claim=claim,
+        benchmark=benchmark,
+        metric=None,
+        values=values,
+        baseline=baseline,
+        evidence=Evidence(section="4", quote=quote),
+    )
 
 
 def analysis(*results: Result) -> Analysis:
     ev = Evidence(section="Abstract", quote="We propose FastThing")
     return Analysis(
-        domains=["NLP"], contribution="提出 FastThing，将推理加速 1.5 倍。", contribution_evidence=ev,
-        usage=UsageGuide(inputs="长文本", outputs="答案", workflow=["压缩", "推理"],
-                         hardware="8 张 A100 GPU，训练约 9.5 小时", code="论文未说明",
-                         code_urls=[], evidence=[ev]),
-        innovations=[Innovation(name="压缩记忆", explanation="支持最长 1.75 million tokens 的上下文",
-                                evidence=ev)],
-        results=list(results))
+        domains=["NLP"],
+        contribution="提出 FastThing，将推理加速 1.5 倍。",
+        contribution_evidence=ev,
+        usage=UsageGuide(
+            inputs="长文本",
+            outputs="答案",
+            workflow=["压缩", "推理"],
+            hardware="8 张 A100 GPU，训练约 9.5 小时",
+            code="论文未说明",
+            code_urls=[],
+            evidence=[ev],
+        ),
+        innovations=[
+            Innovation(
+                name="压缩记忆", explanation="支持最长 1.75 million tokens 的上下文", evidence=ev
+            )
+        ],
+        results=list(results),
+    )
 
 
-@pytest.mark.parametrize("claim,values", [
-    ("在 HotpotQA 上准确率提升约 15%", ["15%"]),
-    ("准确率提升 15 percent", ["15 percent"]),
-    ("Ours reaches 73.4% accuracy vs 65.2%", ["73.4%", "65.2%"]),  # the table states ratios
-    ("峰值显存降低了 2 倍", ["2 倍"]),
-    ("speeds up by 1.5x", ["1.5x"]),
-    ("上下文长达 1,750,000 tokens", ["1,750,000"]),
-    ("上下文长达 175万 tokens", ["175万"]),
-    ("分数在 10-20 之间", ["10–20"]),
-    ("在 1.2K 个测试问题上", ["1.2K"]),
-])
+@pytest.mark.parametrize(
+    "claim,values",
+    [
+        ("在 HotpotQA 上准确率提升约 15%", ["15%"]),
+        ("准确率提升 15 percent", ["15 percent"]),
+        ("Ours reaches 73.4% accuracy vs 65.2%", ["73.4%", "65.2%"]),  # the table states ratios
+        ("峰值显存降低了 2 倍", ["2 倍"]),
+        ("speeds up by 1.5x", ["1.5x"]),
+        ("上下文长达 1,750,000 tokens", ["1,750,000"]),
+        ("上下文长达 175万 tokens", ["175万"]),
+        ("分数在 10-20 之间", ["10–20"]),
+        ("在 1.2K 个测试问题上", ["1.2K"]),
+    ],
+)
 def test_true_numbers_in_other_notations_are_verified(claim: str, values: list[str]) -> None:
     g = ground(analysis(result(claim, values, "HotpotQA", "R1Searcher")), PAPER, PREPARED)
     verdict = g.verdict("results[0]")
@@ -89,7 +132,8 @@ def test_fabricated_number_is_flagged() -> None:
 
 def test_number_only_in_bibliography_is_flagged() -> None:
     v = ground(analysis(result("MMLU 上达到 42.7%", ["42.7%"])), PAPER, PREPARED).verdict(
-        "results[0]")
+        "results[0]"
+    )
     assert not v.verified and v.bibliography_only == ["42.7%"] and not v.missing_numbers
     assert "only in the bibliography" in v.reason
 
@@ -98,8 +142,9 @@ def test_benchmark_and_baseline_must_be_in_the_paper() -> None:
     g = ground(analysis(result("提升 15%", ["15%"], "GSM8K", "R1Searcher")), PAPER, PREPARED)
     v = g.verdict("results[0]")
     assert not v.verified and v.missing_names == ["GSM8K"]
-    ok = ground(analysis(result("提升 15%", ["15%"], "HotpotQA", "R1Searcher, MemAgent")),
-                PAPER, PREPARED)
+    ok = ground(
+        analysis(result("提升 15%", ["15%"], "HotpotQA", "R1Searcher, MemAgent")), PAPER, PREPARED
+    )
     assert ok.verdict("results[0]").verified
 
 
@@ -107,14 +152,18 @@ def test_quote_with_other_whitespace_and_hyphenation_is_found() -> None:
     quote = "the end-to-end latency improves\n   consistently"
     v = ground(analysis(result("延迟降低", [], quote=quote)), PAPER, PREPARED).verdict("results[0]")
     assert v.verified and v.quote_found
-    fake = ground(analysis(result("延迟降低", [], quote="latency drops by half")), PAPER,
-                  PREPARED).verdict("results[0]")
+    fake = ground(
+        analysis(result("延迟降低", [], quote="latency drops by half")), PAPER, PREPARED
+    ).verdict("results[0]")
     assert not fake.verified and not fake.quote_found
 
 
 def test_quote_with_math_rendering_is_found() -> None:
-    v = ground(analysis(result("硬件", [], quote="training takes 9.5 hours on 8 × A100 GPUs")),
-               PAPER, PREPARED).verdict("results[0]")
+    v = ground(
+        analysis(result("硬件", [], quote="training takes 9.5 hours on 8 × A100 GPUs")),
+        PAPER,
+        PREPARED,
+    ).verdict("results[0]")
     assert v.verified, v.reason
 
 
@@ -123,9 +172,13 @@ def test_identifiers_and_references_are_not_numbers() -> None:
     assert found == ["12%"]
 
 
-FIXTURE_PAPERS = sorted([*(FIXTURES / "arxiv_html").glob("*.html"),
-                         *(FIXTURES / "latexml_html").glob("*.html"),
-                         *(FIXTURES / "pdf").glob("*.pdf")])
+FIXTURE_PAPERS = sorted(
+    [
+        *(FIXTURES / "arxiv_html").glob("*.html"),
+        *(FIXTURES / "latexml_html").glob("*.html"),
+        *(FIXTURES / "pdf").glob("*.pdf"),
+    ]
+)
 
 
 @pytest.mark.parametrize("path", FIXTURE_PAPERS, ids=lambda p: p.name)

@@ -246,4 +246,5 @@ def test_drop_removes_the_item(llm, tmp_path) -> None:
     llm.script = [fabricated]
     md, data = analyze_md("drop", tmp_path)
     assert "987.6%" not in md and data["grounding"]["dropped"] == [
-        "results: 论文报告的准确率为 987.6%。"]
+        "results: 论文报告的准确率为 987.6%。"
+    ]

@@ -152,8 +152,10 @@ Fmt = Annotated[str, typer.Option("--format", "-f", help="md, html or json")]
 NoLLM = Annotated[bool, typer.Option("--no-llm", help="Extract from the paper, no LLM")]
 Model = Annotated[str | None, typer.Option("--model", help="LLM model name")]
 Output = Annotated[str | None, typer.Option("-o", "--output", help="Output file, or - for stdout")]
-Unverified = Annotated[str | None, typer.Option(
-    help="Unverified items: retry (default: once, then mark), mark, drop or keep")]
+Unverified = Annotated[
+    str | None,
+    typer.Option(help="Unverified items: retry (default: once, then mark), mark, drop or keep"),
+]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display (for cron)")]
 
 

@@ -218,10 +218,11 @@ class Day:
     meta: dict[str, ArxivMeta] = field(default_factory=dict)
 
     async def prefetch_meta(self, papers: list[Paper]) -> None:
-        """One batched export-API request for the papers we have not read yet."""
-        missing = [p.id for p in papers if self.opts.refresh or not self.store.document(p.id)]
-        if missing:
-            self.meta = await arxiv.try_meta(self.net, missing)
+        """Batched export-API requests for the papers not read yet; with --refresh, for all,
+        which is how a new arXiv version is noticed."""
+        wanted = [p.id for p in papers if self.opts.refresh or not self.store.document(p.id)]
+        for start in range(0, len(wanted), 100):
+            self.meta.update(await arxiv.try_meta(self.net, wanted[start : start + 100]))
 
     async def paper(self, paper: Paper) -> PaperResult:
         try:
@@ -246,8 +247,12 @@ class Day:
             return PaperResult(paper=paper, status="failed", error=reason)
 
     async def read(self, paper: Paper) -> tuple[Document, list[str]]:
-        stored = None if self.opts.refresh else self.store.document(paper.id)
-        if stored:
+        """The stored document, unless arXiv has announced a newer version of it."""
+        stored = self.store.document(paper.id)
+        meta = self.meta.get(paper.id)
+        if stored and not (
+            self.opts.refresh and meta and meta.version and meta.version != stored[0].version
+        ):
             return stored
         fallbacks: list[str] = []
         doc = await arxiv.read_paper(self.net, paper, self.meta.get(paper.id), fallbacks)

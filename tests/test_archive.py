@@ -1,0 +1,166 @@
+"""The archive: re-runs cost nothing, killed runs lose nothing, new versions are noticed."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+from typer.testing import CliRunner
+
+from dailypapers.cli import app
+from dailypapers.config import load_settings
+from dailypapers.store import Store
+
+from conftest import DAY
+from servers import FIXTURES, LocalServer, ScriptedLLM
+
+
+@pytest.fixture
+def llm(recordings, monkeypatch):
+    scripted = ScriptedLLM()
+    server = LocalServer(scripted.handle)
+    monkeypatch.setenv("OPENAI_BASE_URL", f"{server.url}/v1")
+    monkeypatch.setenv("DAILYPAPERS_MODEL", "local-model")
+    yield scripted
+    server.close()
+
+
+def cli(*args: str):
+    res = CliRunner().invoke(app, list(args))
+    assert res.exit_code == 0, (res.output, res.exception)
+    return res.output
+
+
+def paper_of(request: dict) -> str:
+    return json.loads(request["messages"][1]["content"].split("\n")[1])["arxiv_id"]
+
+
+def test_rerun_sends_zero_requests(recordings, llm) -> None:
+    _, server = recordings
+    first = cli("report", DAY, "--quiet", "-o", "-")
+    seen_http, seen_llm = len(server.paths()), len(llm.requests)
+    assert seen_llm >= 50 and seen_http > 50
+    second = cli("report", DAY, "--quiet", "-o", "-")
+    assert len(server.paths()) == seen_http and len(llm.requests) == seen_llm
+    strip = [line for line in first.splitlines() if "UTC" not in line]
+    assert strip == [line for line in second.splitlines() if "UTC" not in line]
+
+
+def test_show_and_history_need_no_network(recordings, monkeypatch) -> None:
+    cli("report", DAY, "--quiet", "-o", "-", "--top", "5")
+    cli("analyze", "2501.11120")
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
+    monkeypatch.setenv("DAILYPAPERS_ARXIV_URL", "http://127.0.0.1:9")
+    shown = cli("show", DAY)
+    assert shown.count("## 📄") == 50 and shown.count("not analysed yet") == 45
+    assert DAY in cli("history")
+    one = cli("show", "2501.11120", "--format", "html")
+    assert "Tell me about yourself" in one and one.count("<article") == 1
+
+
+def test_reanalyze_redoes_analyses_without_fetching(recordings, llm) -> None:
+    _, server = recordings
+    cli("report", DAY, "--quiet", "-o", "-", "--top", "3")
+    http, calls = len(server.paths()), len(llm.requests)
+    cli("report", DAY, "--quiet", "-o", "-", "--top", "3", "--reanalyze")
+    assert len(server.paths()) == http and len(llm.requests) == calls + 3
+
+
+def test_new_arxiv_version_is_read_and_analysed_again(recordings, llm) -> None:
+    rec, server = recordings
+    target = "2407.16314"
+    day = [e for e in json.loads(json.dumps(rec.days[DAY][:3]))]
+    day[0]["paper"]["id"] = target
+    rec.days["2026-05-05"] = day
+    cli("report", "2026-05-05", "--quiet", "-o", "-")
+    assert sorted(paper_of(r).split("v")[0] for r in llm.requests) == sorted(
+        e["paper"]["id"] for e in day
+    )
+    rec.html[target] = FIXTURES / "crafted/layout2_2407.16314v2.html"
+    rec.atom[target] = rec.atom[target].replace(b"2407.16314v1", b"2407.16314v2")
+    before = len(llm.requests)
+    out = cli("report", "2026-05-05", "--quiet", "-o", "-", "--refresh")
+    assert [paper_of(r) for r in llm.requests[before:]] == [f"{target}v2"]
+    assert "HTML v2" in out
+    assert any("id_list" in p for p in server.paths()[-6:])
+
+
+def test_migrations_recorded_once() -> None:
+    settings = load_settings()
+    Store(settings.db_path).close()
+    store = Store(settings.db_path)
+    rows = store.db.execute("SELECT name FROM _migrations").fetchall()
+    assert [r[0] for r in rows] == ["m001_initial"]
+    assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    store.close()
+
+
+def analyses(db_path) -> dict[str, tuple]:
+    with sqlite3.connect(db_path) as db:
+        return {r[0]: r[1:] for r in db.execute("SELECT id, created_at, analysis FROM analyses")}
+
+
+def spawn(*args: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "dailypapers", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ.copy(),
+    )
+
+
+def wait_for(db_path, n: int, proc: subprocess.Popen, limit: float = 60) -> None:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if db_path.exists():
+            try:
+                if len(analyses(db_path)) >= n:
+                    return
+            except sqlite3.OperationalError:
+                pass
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.05)
+    raise AssertionError("the run did not get that far")
+
+
+def test_sigkill_half_way_loses_nothing(recordings, llm, monkeypatch) -> None:
+    llm.delay = 0.15
+    monkeypatch.setenv("DAILYPAPERS_CONCURRENCY", "2")
+    db_path = load_settings().db_path
+    proc = spawn("report", DAY, "--quiet", "-o", "-")
+    wait_for(db_path, 15, proc)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done = analyses(db_path)
+    assert 15 <= len(done) < 50
+    calls_before = len(llm.requests)
+    llm.delay = 0
+    finish = spawn("report", DAY, "--quiet", "-o", "-")
+    out, err = finish.communicate(timeout=120)
+    assert finish.returncode == 0, err
+    after = analyses(db_path)
+    assert len(after) == 50 and out.count("## 📄") == 50
+    assert all(after[pid] == row for pid, row in done.items())  # untouched
+    again = {paper_of(r).split("v")[0] for r in llm.requests[calls_before:]}
+    assert not again & set(done)
+    assert len(again) == 50 - len(done)
+
+
+def test_ctrl_c_stops_cleanly(recordings, llm, monkeypatch) -> None:
+    llm.delay = 0.3
+    monkeypatch.setenv("DAILYPAPERS_CONCURRENCY", "1")
+    db_path = load_settings().db_path
+    proc = spawn("report", DAY, "--quiet", "-o", "-")
+    wait_for(db_path, 2, proc)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 1 and "interrupted" in err and "Traceback" not in err
+    with sqlite3.connect(db_path) as db:
+        assert db.execute("SELECT status FROM runs").fetchone()[0] == "interrupted"
