@@ -40,16 +40,28 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def one_line_errors(fn: F) -> F:
-    """Our errors become `error: …` on stderr and exit 1; DAILYPAPERS_DEBUG=1 re-raises."""
+    """Errors become one line on stderr and a non-zero exit; DAILYPAPERS_DEBUG=1 re-raises."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except (DailyPapersError, KeyboardInterrupt) as e:
+        except (typer.Exit, typer.Abort):
+            raise
+        except KeyboardInterrupt:
+            err.print("interrupted", highlight=False)
+            raise typer.Exit(130) from None
+        except Exception as e:
             if os.environ.get("DAILYPAPERS_DEBUG") == "1":
                 raise
-            message = str(e) if isinstance(e, DailyPapersError) else "interrupted"
+            if isinstance(e, DailyPapersError):
+                message = str(e)
+            else:
+                logging.getLogger("dailypapers").exception("internal error")
+                message = (
+                    f"internal error: {type(e).__name__}: {e} (please report it; "
+                    "DAILYPAPERS_DEBUG=1 shows the traceback)"
+                )
             err.print(
                 f"[bold red]error:[/] {message}", markup=True, highlight=False, soft_wrap=True
             )
@@ -303,6 +315,7 @@ def archived(store: Store, what: str, lang: str) -> Report:
             )
         return Report(
             label=base,
+            kind="paper",
             lang=lang,
             generated_at=datetime.now(UTC),  # type: ignore[arg-type]
             analyser=hit.provenance.analyser if hit.provenance else "no-llm",

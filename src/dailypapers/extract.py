@@ -56,8 +56,12 @@ _HARDWARE = re.compile(
     r"\b(GPUs?|TPUs?|A100|H100|H800|H20|V100|A800|RTX\s?\d+|L40S?|"
     r"GPU[- ]hours?|NPUs?|Ascend)\b"
 )
-_INPUT = re.compile(r"\b(takes? as input|given (a|an)|input (is|are)|inputs?:)", re.I)
-_OUTPUT = re.compile(r"\b(outputs?|generates?|produces?|predicts?|returns?)\b", re.I)
+_INPUT = re.compile(
+    r"\b(takes? (as input|in)|accepts?|inputs? (is|are|consists?)|"
+    r"as inputs?|inputs?:|conditioned on)\b",
+    re.I,
+)
+_OUTPUT = re.compile(r"\b(outputs?|generates? (a|an|the)|produces? (a|an|the)|predicts)\b", re.I)
 _CODE = re.compile(
     r"\b(code|model|models|data|dataset|weights|checkpoints?) (is|are|will be) "
     r"(publicly |made )?(available|released|open[- ]sourced)",
@@ -127,7 +131,7 @@ def _first(
 
 def _usage(doc: Document, paper: Paper, abstract: list[tuple[str, str]]) -> UsageGuide:
     method = doc.with_role("method")
-    prose = abstract + _prose(method) + _prose(doc.with_role("experiments"))
+    prose = abstract + _prose(method)
     everywhere = abstract + _prose(doc.sections)
     inputs = _first(prose, _INPUT)
     outputs = _first(prose, _OUTPUT, but=inputs)
@@ -140,7 +144,8 @@ def _usage(doc: Document, paper: Paper, abstract: list[tuple[str, str]]) -> Usag
             if u and re.search(r"github\.com|gitlab|huggingface\.co|project|\.io/", u)
         )
     )
-    workflow = [s.title for s in method if s.level >= 2][:6] or [s.title for s in method][:6]
+    steps = [s.heading for s in method if s.level >= 2] or [s.heading for s in method]
+    workflow = list(dict.fromkeys(steps))[:6]
     found = [x for x in (inputs, outputs, hardware, code) if x]
     missing = "not stated in the paper"
     return UsageGuide(
@@ -186,8 +191,13 @@ def _innovations(
     return out
 
 
+def _result_sections(doc: Document) -> list[Section]:
+    """Experiments by their titles first, then sections whose titles say nothing."""
+    return doc.with_role("experiments") + doc.with_role("other")
+
+
 def _results(doc: Document, abstract: list[tuple[str, str]]) -> list[Result]:
-    pool = abstract + _prose(doc.with_role("experiments")) + _prose(doc.with_role("conclusion"))
+    pool = abstract + _prose(_result_sections(doc)) + _prose(doc.with_role("conclusion"))
     picked: list[Result] = []
     for where, s in pool:
         found = [n.text for n in numbers(s) if _meaningful(n.text)]
@@ -210,7 +220,7 @@ def _results(doc: Document, abstract: list[tuple[str, str]]) -> list[Result]:
 def _table_results(doc: Document) -> list[Result]:
     """No result sentences: fall back to the captions of the first result tables."""
     out = []
-    for s in doc.with_role("experiments"):
+    for s in _result_sections(doc):
         for b in s.blocks:
             if b.kind == "table" and b.caption:
                 nums = [n.text for n in numbers(b.text) if _meaningful(n.text)][:4]

@@ -317,7 +317,7 @@ class PaperResult(BaseModel):
 
 class Report(BaseModel):
     label: str
-    kind: Literal["day", "week", "month"] = "day"
+    kind: Literal["day", "week", "month", "paper"] = "day"
     lang: Literal["zh", "en"] = "zh"
     generated_at: datetime
     analyser: Literal["llm", "no-llm"]
@@ -333,8 +333,7 @@ class Report(BaseModel):
 
     @property
     def source_url(self) -> str:
-        return f"https://huggingface.co/papers/{self.kind_path}"
-
-    @property
-    def kind_path(self) -> str:
-        return {"day": "date", "week": "week", "month": "month"}[self.kind] + f"/{self.label}"
+        if self.kind == "paper":
+            return f"https://huggingface.co/papers/{self.label}"
+        path = {"day": "date", "week": "week", "month": "month"}[self.kind]
+        return f"https://huggingface.co/papers/{path}/{self.label}"

@@ -357,6 +357,7 @@ async def run_one(
     store.finish_run(run_id, "done", stats_dict(stats))
     return Report(
         label=base,
+        kind="paper",
         lang=opts.lang,
         generated_at=datetime.now(UTC),  # type: ignore[arg-type]
         analyser=analyser.kind,

@@ -10,6 +10,7 @@ LABELS = {
         "date": "Date",
         "week": "Week",
         "month": "Month",
+        "paper": "Paper",
         "source_url": "Source URL",
         "link": "链接",
         "read_from": "阅读来源",
@@ -52,6 +53,7 @@ LABELS = {
         "date": "Date",
         "week": "Week",
         "month": "Month",
+        "paper": "Paper",
         "source_url": "Source URL",
         "link": "Link",
         "read_from": "Read from",
@@ -117,7 +119,7 @@ def provenance_line(p: Provenance, t: dict[str, str]) -> str:
 
 
 def heading_label(report: Report, t: dict[str, str]) -> str:
-    return t[{"day": "date", "week": "week", "month": "month"}[report.kind]]
+    return t[{"day": "date", "week": "week", "month": "month", "paper": "paper"}[report.kind]]
 
 
 def analyser_label(report: Report, t: dict[str, str]) -> str:

@@ -1,0 +1,195 @@
+"""Benchmark: a whole day against local servers with realistic latencies, measured in one run.
+
+    .venv/bin/python bench/bench_day.py [--papers 170] [--concurrency 8]
+
+The HF listing and arXiv pages are the recordings (a crafted day of N papers over the real
+pages); arXiv answers after a fixed delay; the OpenAI-compatible server takes longer the more
+tokens it writes and answers every 15th request with 429. The tool runs as a subprocess, as
+a user runs it, so its wall time and peak RSS are its own. Prints the ratios the targets are
+stated in: wall ≤ 1.2 × ideal; a re-run makes 0 requests; peak RSS < 300 MB."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from servers import (  # noqa: E402
+    FIXTURES,
+    LocalServer,
+    Recordings,
+    Reply,
+    ScriptedLLM,
+    big_day,
+    completion,
+    faithful_analysis,
+    json_reply,
+)
+
+ARXIV_DELAY = 0.05  # seconds the simulated arXiv takes per page
+LLM_BASE = 0.15  # seconds before the first token
+LLM_PER_TOKEN = 0.0025  # seconds per output token (400 tokens/s)
+RATE_LIMIT_EVERY = 15
+PAGES = [
+    "arxiv_html/2501.11120v1.html",
+    "crafted/layout3_2407.16314v1.html",
+    "latexml_html/Melodiz_RBPO_icml2025.html",
+    "latexml_html/TudorAndrei_dontpatronizeme-Semeval2022_acl.html",
+    "latexml_html/nooralahzadeh_ATLAS-PTQ_iclr2025.html",
+    "latexml_html/jinensetpal_contrastive-optimization_neurips2025.html",
+    "arxiv_html/2407.16314v1.html",
+]
+
+
+class TimedLLM(ScriptedLLM):
+    """Answer time grows with the tokens written; every Nth request is rate-limited."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+        self.limited = 0
+        self.latencies: list[float] = []
+
+    def handle(self, path: str, query: dict, body: bytes) -> Reply:
+        request = json.loads(body)
+        with self.lock:
+            self.count += 1
+            n = self.count
+            self.requests.append(request)
+        if n % RATE_LIMIT_EVERY == 0:
+            with self.lock:
+                self.limited += 1
+            return json_reply(
+                {"error": {"message": "rate limited"}}, 429, **{"retry-after-ms": "200"}
+            )
+        answer = json.dumps(faithful_analysis(request), ensure_ascii=False)
+        tokens = len(answer) // 3
+        latency = LLM_BASE + tokens * LLM_PER_TOKEN
+        with self.lock:
+            self.latencies.append(latency)
+        reply = completion(
+            answer, prompt_tokens=len(json.dumps(request)) // 4, completion_tokens=tokens
+        )
+        return Reply(200, json.dumps(reply).encode(), {"Content-Type": "application/json"}, latency)
+
+
+def serve(papers: int) -> tuple[Recordings, LocalServer, TimedLLM, LocalServer, str]:
+    rec = Recordings()
+    day = "2026-03-03"
+    rec.days[day] = big_day(papers)
+    for i, entry in enumerate(rec.days[day]):
+        pid = entry["paper"]["id"]
+        if i % 20 == 19:
+            rec.pdf[pid] = FIXTURES / "pdf/2304.02623v1.pdf"
+        elif i % 20 != 18:
+            rec.html[pid] = FIXTURES / PAGES[i % len(PAGES)]
+    rec.delays["arxiv"] = ARXIV_DELAY
+    llm = TimedLLM()
+    return rec, LocalServer(rec.handle), llm, LocalServer(llm.handle), day
+
+
+def run(args: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of one dailypapers process."""
+    with tempfile.TemporaryFile("w+") as err:
+        start = time.monotonic()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "dailypapers", *args],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.monotonic() - start
+        if status != 0:
+            err.seek(0)
+            raise SystemExit(f"dailypapers failed: {err.read()}")
+    return wall, usage.ru_maxrss / 1024
+
+
+def in_process_render(home: Path, day: str) -> float:
+    """Archive → report → Markdown and HTML, without the interpreter's start-up."""
+    from dailypapers.pipeline import from_archive
+    from dailypapers.render import render
+    from dailypapers.store import Store
+
+    start = time.monotonic()
+    store = Store(home / "dailypapers.db")
+    rebuilt = from_archive(store, day, "day", "zh")
+    assert rebuilt is not None
+    render(rebuilt, "md")
+    render(rebuilt, "html")
+    store.close()
+    return time.monotonic() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--papers", type=int, default=170)
+    parser.add_argument("--concurrency", type=int, default=8)
+    opts = parser.parse_args()
+    rec, web, llm, llm_server, day = serve(opts.papers)
+    home = tempfile.mkdtemp(prefix="dailypapers-bench-")
+    env = {
+        **os.environ,
+        "DAILYPAPERS_HOME": home,
+        "HF_ENDPOINT": web.url,
+        "DAILYPAPERS_ARXIV_URL": web.url,
+        "DAILYPAPERS_ARXIV_API_URL": f"{web.url}/api/query",
+        "DAILYPAPERS_ARXIV_DELAY": "0",
+        "DAILYPAPERS_ARXIV_API_DELAY": "0",
+        "DAILYPAPERS_HF_DELAY": "0",
+        "OPENAI_BASE_URL": f"{llm_server.url}/v1",
+        "OPENAI_API_KEY": "bench",
+        "DAILYPAPERS_MODEL": "bench-model",
+        "DAILYPAPERS_CONCURRENCY": str(opts.concurrency),
+    }
+    report = ["report", day, "--quiet", "-o", str(Path(home) / "day.md")]
+
+    wall, rss = run(report, env)
+    http = len(web.paths())
+    calls, limited = len(llm.requests), llm.limited
+    latency = sum(llm.latencies) / len(llm.latencies)
+    ideal = math.ceil(opts.papers / opts.concurrency) * latency + ARXIV_DELAY
+    sequential = sum(llm.latencies) + opts.papers * ARXIV_DELAY
+
+    wall2, rss2 = run(report, env)
+    http2, calls2 = len(web.paths()) - http, len(llm.requests) - calls
+    show, _ = run(["show", day, "-o", str(Path(home) / "again.md")], env)
+    render = in_process_render(Path(home), day)
+
+    rows = [
+        ("papers / concurrency", f"{opts.papers} / {opts.concurrency}"),
+        ("per-call LLM latency (mean)", f"{latency:.2f} s"),
+        ("wall time", f"{wall:.2f} s"),
+        ("ideal: ceil(papers/concurrency) × latency + arXiv delay", f"{ideal:.2f} s"),
+        ("ratio wall / ideal (target ≤ 1.2)", f"{wall / ideal:.2f}"),
+        ("sequential (one paper after another)", f"{sequential:.2f} s"),
+        ("speed-up over sequential", f"{sequential / wall:.1f}×"),
+        ("HTTP requests (HF + arXiv)", str(http)),
+        ("LLM calls (of which 429 answers)", f"{calls} ({limited})"),
+        ("peak RSS (target < 300 MB)", f"{rss:.0f} MB"),
+        ("re-run wall time", f"{wall2:.2f} s"),
+        ("re-run HTTP requests / LLM calls (target 0 / 0)", f"{http2} / {calls2}"),
+        ("re-run peak RSS", f"{rss2:.0f} MB"),
+        (
+            "re-render from the archive: `show` process / in-process",
+            f"{show:.2f} s / {render:.3f} s",
+        ),
+    ]
+    width = max(len(k) for k, _ in rows)
+    for key, value in rows:
+        print(f"{key:<{width}}  {value}")
+    web.close()
+    llm_server.close()
+
+
+if __name__ == "__main__":
+    main()
