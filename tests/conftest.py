@@ -10,7 +10,7 @@ import pytest
 
 from dailypapers.config import ENV, ENV_HOME
 
-from servers import FIXTURES, LocalServer, Recordings
+from servers import FIXTURES, LocalServer, Recordings, ScriptedLLM
 
 # Which recorded page stands in for which paper of the recorded 2026-02-11 day. The pages are
 # other real papers: the tests check that the tool reads what it is served, not that arXiv
@@ -69,4 +69,16 @@ def recordings(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Recordings, Lo
     }.items():
         monkeypatch.setenv(var, value)
     yield rec, server
+    server.close()
+
+
+@pytest.fixture
+def llm(recordings, monkeypatch: pytest.MonkeyPatch) -> Iterator[ScriptedLLM]:
+    """A scripted OpenAI-compatible server, configured as the user would: by environment."""
+    scripted = ScriptedLLM()
+    server = LocalServer(scripted.handle)
+    monkeypatch.setenv("OPENAI_BASE_URL", f"{server.url}/v1")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    monkeypatch.setenv("DAILYPAPERS_MODEL", "test-model")
+    yield scripted
     server.close()

@@ -10,7 +10,6 @@ import subprocess
 import sys
 import time
 
-import pytest
 from typer.testing import CliRunner
 
 from dailypapers.cli import app
@@ -18,17 +17,7 @@ from dailypapers.config import load_settings
 from dailypapers.store import Store
 
 from conftest import DAY
-from servers import FIXTURES, LocalServer, ScriptedLLM
-
-
-@pytest.fixture
-def llm(recordings, monkeypatch):
-    scripted = ScriptedLLM()
-    server = LocalServer(scripted.handle)
-    monkeypatch.setenv("OPENAI_BASE_URL", f"{server.url}/v1")
-    monkeypatch.setenv("DAILYPAPERS_MODEL", "local-model")
-    yield scripted
-    server.close()
+from servers import FIXTURES
 
 
 def cli(*args: str):

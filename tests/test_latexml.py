@@ -27,6 +27,23 @@ CHROME = [
     "Toggle dark mode",
 ]
 
+CAPITAL = dict(
+    title="Capital as Artificial Intelligence",
+    authors=2,
+    version="v1",
+    sections=[
+        "",
+        "Capital as a Historical Agential System",
+        "The Agents of Capital",
+        "The Entropy of Capital",
+        "The Artificial Intelligence in Capital",
+        "A Pragmatic Perspective",
+        "Conclusion",
+    ],
+    tables=0,
+    formula="$(\\mathcal{A},\\mathcal{O})$",
+    appendix=None,
+)
 PAGES = {
     "arxiv_html/2501.11120v1.html": dict(
         title="Tell me about yourself: LLMs are aware of their learned behaviors",
@@ -51,57 +68,13 @@ PAGES = {
         formula="$z\\in Z$",
         appendix="A Author contributions",
     ),
-    "arxiv_html/2407.16314v1.html": dict(
-        title="Capital as Artificial Intelligence",
-        authors=2,
-        version="v1",
-        sections=[
-            "",
-            "Capital as a Historical Agential System",
-            "The Agents of Capital",
-            "The Entropy of Capital",
-            "The Artificial Intelligence in Capital",
-            "A Pragmatic Perspective",
-            "Conclusion",
-        ],
-        tables=0,
-        formula="$$\\mathcal{H}=\\bigcup_{t=0}^{\\infty}(\\mathcal{A}\\times\\mathcal{O})^{t}$$",
-        appendix=None,
-    ),
-    "crafted/layout2_2407.16314v2.html": dict(
-        title="Capital as Artificial Intelligence",
-        authors=2,
-        version="v2",
-        sections=[
-            "",
-            "Capital as a Historical Agential System",
-            "The Agents of Capital",
-            "The Entropy of Capital",
-            "The Artificial Intelligence in Capital",
-            "A Pragmatic Perspective",
-            "Conclusion",
-        ],
-        tables=0,
-        formula="$(\\mathcal{A},\\mathcal{O})$",
-        appendix=None,
-    ),
-    "crafted/layout3_2407.16314v1.html": dict(
-        title="Capital as Artificial Intelligence",
-        authors=2,
-        version="v1",
-        sections=[
-            "",
-            "Capital as a Historical Agential System",
-            "The Agents of Capital",
-            "The Entropy of Capital",
-            "The Artificial Intelligence in Capital",
-            "A Pragmatic Perspective",
-            "Conclusion",
-        ],
-        tables=0,
-        formula="$(\\mathcal{A},\\mathcal{O})$",
-        appendix=None,
-    ),
+    "arxiv_html/2407.16314v1.html": {
+        **CAPITAL,
+        "formula": "$$\\mathcal{H}=\\bigcup_{t=0}^{\\infty}(\\mathcal{A}\\times\\mathcal{O})^{t}$$",
+    },
+    # the same article in the two newer page layouts
+    "crafted/layout2_2407.16314v2.html": {**CAPITAL, "version": "v2"},
+    "crafted/layout3_2407.16314v1.html": CAPITAL,
     "latexml_html/Melodiz_RBPO_icml2025.html": dict(
         title="The Anatomy of the CTC Oracle Gap: Acoustic Exhaustion and Linguistic Recovery",
         authors=1,

@@ -15,21 +15,9 @@ from dailypapers.llm import extract_json, strict_schema
 from dailypapers.models import Analysis, Block, Document, Paper, Section
 from dailypapers.store import Store
 
-from servers import LocalServer, Reply, ScriptedLLM, completion, faithful_analysis, json_reply
+from servers import Reply, ScriptedLLM, completion, faithful_analysis, json_reply
 
 PAPER = "2501.11120"  # served as arXiv HTML by the recordings
-
-
-@pytest.fixture
-def llm(recordings, monkeypatch):
-    scripted = ScriptedLLM()
-    server = LocalServer(scripted.handle)
-    monkeypatch.setenv("OPENAI_BASE_URL", f"{server.url}/v1")
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
-    monkeypatch.setenv("DAILYPAPERS_MODEL", "test-model")
-    monkeypatch.setenv("DAILYPAPERS_LLM_RETRIES", "2")
-    yield scripted
-    server.close()
 
 
 def analyze(arxiv_id: str = PAPER, **opts):

@@ -11,7 +11,6 @@ from typer.testing import CliRunner
 from dailypapers.cli import app
 
 from conftest import DAY, DAY_IDS, HTML_PAGES, PDFS
-from servers import LocalServer, ScriptedLLM
 
 SECTIONS_ZH = ["应用领域", "一句话核心贡献", "使用指南", "主要创新点", "实验效果"]
 SECTIONS_EN = [
@@ -78,25 +77,18 @@ def test_no_llm_is_the_default_without_configuration(recordings) -> None:
     assert len(papers) == 3 and all([h for _, h in p["sections"]] == SECTIONS_EN for p in papers)
 
 
-def test_llm_report_parses_back_with_same_structure(recordings, monkeypatch, tmp_path) -> None:
-    scripted = ScriptedLLM()
-    server = LocalServer(scripted.handle)
-    monkeypatch.setenv("OPENAI_BASE_URL", f"{server.url}/v1")
-    monkeypatch.setenv("DAILYPAPERS_MODEL", "local-model")
-    try:
-        cli("report", DAY, "-o", str(tmp_path / "llm.md"), "--quiet")
-        cli("report", DAY, "-o", str(tmp_path / "llm.json"), "--format", "json", "--quiet")
-    finally:
-        server.close()
+def test_llm_report_parses_back_with_same_structure(llm, tmp_path) -> None:
+    cli("report", DAY, "-o", str(tmp_path / "llm.md"), "--quiet")
+    cli("report", DAY, "-o", str(tmp_path / "llm.json"), "--format", "json", "--quiet")
     papers = parse_markdown((tmp_path / "llm.md").read_text())
     assert len(papers) == 50 and [p["id"] for p in papers] == DAY_IDS
     for p in papers:
         assert [h for _, h in p["sections"]] == SECTIONS_ZH
         assert p["source"] == expected_source(p["id"])
     data = json.loads((tmp_path / "llm.json").read_text())
-    assert data["analyser"] == "llm" and data["model"] == "local-model"
-    assert all(p["provenance"]["model"] == "local-model" for p in data["papers"])
-    assert len(scripted.requests) == 50  # the JSON run came from the archive
+    assert data["analyser"] == "llm" and data["model"] == "test-model"
+    assert all(p["provenance"]["model"] == "test-model" for p in data["papers"])
+    assert len(llm.requests) == 50  # the JSON run came from the archive
 
 
 def test_html_escapes_hostile_listing(recordings, tmp_path) -> None:

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 import httpx
 
 from . import arxiv, hf
-from .analyze import analyze_with_llm, correct_with_llm, pack, provenance
+from .analyze import analyze_with_llm, correct_with_llm, load_prompt, pack, provenance
 from .arxiv import ArxivMeta
 from .config import Settings
 from .errors import DailyPapersError, LLMUnavailable
@@ -111,7 +111,9 @@ async def run_report(
 async def list_papers(net: Net, store: Store, opts: Options, today: date) -> tuple[str, list]:
     """The period's papers: from the archive unless --refresh, else from Hugging Face."""
     if opts.period is None:
-        return await hf.latest_day(net, today)
+        label, papers = await hf.latest_day(net, today)
+        store.save_listing(label, "day", papers)
+        return label, papers
     cached = None if opts.refresh else store.listing(opts.period, opts.kind)
     if cached is not None:
         return opts.period, cached
@@ -144,8 +146,7 @@ class Analyser:
 
     @property
     def key(self) -> tuple[str, str]:
-        from .analyze import load_prompt
-
+        """What an archived analysis must match to be reused: model and prompt version."""
         if self.llm is None:
             return "no-llm", EXTRACT_VERSION
         return self.llm.model, load_prompt(self.settings.lang)[1]
