@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -35,6 +36,9 @@ def test_rerun_sends_zero_requests(recordings, llm) -> None:
     first = cli("report", DAY, "--quiet", "-o", "-")
     seen_http, seen_llm = len(server.paths()), len(llm.requests)
     assert seen_llm >= 50 and seen_http > 50
+    with sqlite3.connect(load_settings().db_path) as db:
+        kinds = dict(db.execute("SELECT kind, count(*) FROM sources GROUP BY kind").fetchall())
+    assert kinds == {"html": 7, "pdf": 3}  # every body fetched is kept, failed conversion too
     second = cli("report", DAY, "--quiet", "-o", "-")
     assert len(server.paths()) == seen_http and len(llm.requests) == seen_llm
     strip = [line for line in first.splitlines() if "UTC" not in line]
@@ -150,6 +154,8 @@ def test_ctrl_c_stops_cleanly(recordings, llm, monkeypatch) -> None:
     wait_for(db_path, 2, proc)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=30)
-    assert proc.returncode == 1 and "interrupted" in err and "Traceback" not in err
+    assert proc.returncode == 1 and "Traceback" not in err
+    assert re.search(r"interrupted: \d+ of 50 papers are done and saved", err)
+    assert "Run summary" in err
     with sqlite3.connect(db_path) as db:
         assert db.execute("SELECT status FROM runs").fetchone()[0] == "interrupted"

@@ -106,9 +106,9 @@ def test_retry_after_parsing() -> None:
 async def read(arxiv_id: str) -> tuple:
     async with Net(load_settings()) as net:
         meta = await arxiv.try_meta(net, [arxiv_id])
-        reasons: list[str] = []
         paper = Paper(id=arxiv_id, title="listed title", abstract="Listed abstract.")
-        return await arxiv.read_paper(net, paper, meta.get(arxiv_id), reasons), reasons
+        reading = await arxiv.read_paper(net, paper, meta.get(arxiv_id))
+        return reading.doc, reading.fallbacks
 
 
 def test_read_html_first(recordings) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from dataclasses import dataclass, field
 
 from lxml import etree
 from pydantic import BaseModel
@@ -152,24 +153,35 @@ def abstract_document(paper: Paper, meta: ArxivMeta | None) -> Document:
     )
 
 
-async def read_paper(
-    net: Net, paper: Paper, meta: ArxivMeta | None, reasons: list[str]
-) -> Document:
-    """The best text we can get for a paper; why each better source failed goes in `reasons`.
+@dataclass
+class Reading:
+    """A paper as read: the document, why better sources failed, and every body we got."""
+
+    doc: Document
+    fallbacks: list[str] = field(default_factory=list)
+    fetched: list[tuple[str, str, bytes]] = field(default_factory=list)  # (kind, url, body)
+
+
+async def read_paper(net: Net, paper: Paper, meta: ArxivMeta | None) -> Reading:
+    """The best text we can get for a paper: HTML, then PDF, then the abstract.
 
     `meta` comes from one batched API request for the whole day. Parsing runs in a thread
     so a 40-page PDF does not stall the other papers."""
+    reasons: list[str] = []
+    fetched: list[tuple[str, str, bytes]] = []
     try:
         page, url = await fetch_html(net, paper.id)
+        fetched.append(("html", url, page))
         doc = await asyncio.to_thread(parse_html, page, arxiv_id=paper.id, url=url)
-        return _with_meta(doc, meta)
+        return Reading(_with_meta(doc, meta), reasons, fetched)
     except (NoHTML, ConversionFailed, ParseError, FetchError) as e:
         reasons.append(f"html: {e}")
     try:
         data, url = await fetch_pdf(net, paper.id)
+        fetched.append(("pdf", url, data))
         version = (meta.version if meta else None) or version_from_url(url)
         doc = await asyncio.to_thread(parse_pdf, data, arxiv_id=paper.id, url=url, version=version)
-        return _with_meta(doc, meta)
+        return Reading(_with_meta(doc, meta), reasons, fetched)
     except (ParseError, FetchError) as e:
         reasons.append(f"pdf: {e}")
     doc = abstract_document(paper, meta)
@@ -177,7 +189,7 @@ async def read_paper(
         raise ParseError(
             f"nothing to read for {paper.id}: " + "; ".join(reasons), paper_id=paper.id
         )
-    return doc
+    return Reading(doc, reasons, fetched)
 
 
 async def try_meta(net: Net, ids: list[str]) -> dict[str, ArxivMeta]:

@@ -132,20 +132,20 @@ def read(
         raise UserError(f"{arxiv_id!r} is not an arXiv id (like 2501.11120 or 2501.11120v2)")
     settings = load_settings()
 
-    async def go() -> tuple[Any, list[str]]:
+    async def go() -> arxiv.Reading:
         async with Net(settings) as net:
-            meta = await arxiv.try_meta(net, [arxiv.split_version(arxiv_id)[0]])
-            m = next(iter(meta.values()), None)
+            base = arxiv.split_version(arxiv_id)[0]
+            meta = (await arxiv.try_meta(net, [base])).get(base)
             paper = Paper(
-                id=arxiv_id,
-                title=m.title if m else arxiv_id,
-                abstract=m.summary if m else "",
-                authors=m.authors if m else [],
+                id=base,
+                title=meta.title if meta else base,
+                abstract=meta.summary if meta else "",
+                authors=meta.authors if meta else [],
             )
-            reasons: list[str] = []
-            return await arxiv.read_paper(net, paper, m, reasons), reasons
+            return await arxiv.read_paper(net, paper, meta)
 
-    doc, reasons = asyncio.run(go())
+    reading = asyncio.run(go())
+    doc, reasons = reading.doc, reading.fallbacks
     label = {"html": "arXiv HTML", "pdf": "PDF", "abstract": "abstract only"}[doc.source]
     err.print(
         f"source: {label} {doc.version_label}".rstrip()
@@ -218,12 +218,17 @@ def report(
     )
     with opened_store(settings) as store:
         observer = pipeline.Observer() if quiet else LiveProgress(err)
+        stats = pipeline.Stats()
         try:
             with observer if isinstance(observer, LiveProgress) else nullcontext():
-                result, stats = asyncio.run(pipeline.run_report(settings, opts, store, observer))
+                result, _ = asyncio.run(
+                    pipeline.run_report(settings, opts, store, observer, stats=stats)
+                )
         except KeyboardInterrupt:
+            err.print(summary(stats, settings))
             raise DailyPapersError(
-                "interrupted: every finished paper is saved; run the same command again to continue"
+                f"interrupted: {stats.analysed + stats.from_archive} of {stats.listed} papers "
+                "are done and saved; run the same command again to finish"
             ) from None
     if not result.papers:
         out.print(f"no papers were listed on {result.label}")

@@ -73,9 +73,11 @@ async def run_report(
     observer: Observer | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     today: date | None = None,
+    stats: Stats | None = None,
 ) -> tuple[Report, Stats]:
+    """`stats` is filled as the run goes, so an interrupted run can still say what it did."""
     observer = observer or Observer()
-    stats = Stats()
+    stats = stats if stats is not None else Stats()
     analyser = make_analyser(settings, opts, store)
     async with Net(settings, transport) as net:
         label, papers = await list_papers(net, store, opts, today or date.today())
@@ -255,14 +257,16 @@ class Day:
             self.opts.refresh and meta and meta.version and meta.version != stored[0].version
         ):
             return stored
-        fallbacks: list[str] = []
-        doc = await arxiv.read_paper(self.net, paper, self.meta.get(paper.id), fallbacks)
+        reading = await arxiv.read_paper(self.net, paper, meta)
         self.stats.fetched += 1
         self.observer.stage("fetched")
-        self.store.save_document(doc, fallbacks)
+        for kind, url, body in reading.fetched:
+            version = reading.doc.version if kind == reading.doc.source else None
+            self.store.save_source(paper.id, version, kind, url, body)
+        self.store.save_document(reading.doc, reading.fallbacks)
         self.stats.parsed += 1
         self.observer.stage("parsed")
-        return doc, fallbacks
+        return reading.doc, reading.fallbacks
 
     async def analyse(self, paper: Paper, doc: Document, fallbacks: list[str]) -> PaperResult:
         if paper.title == paper.id and doc.title:  # a paper asked for by id alone
