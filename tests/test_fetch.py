@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 
 import pytest
@@ -14,7 +15,7 @@ from dailypapers.models import Paper
 from dailypapers.net import Net, retry_after_seconds
 
 from conftest import DAY, DAY_IDS
-from servers import Reply, big_day
+from servers import FIXTURES, Reply, big_day
 
 
 def run(coro):
@@ -142,3 +143,27 @@ def test_user_agent_is_descriptive(recordings, monkeypatch) -> None:
         server.agents[0].startswith("dailypapers/")
         and "mailto:me@example.org" in (server.agents[0])
     )
+
+
+@pytest.mark.parametrize(
+    "day,count", [("2026-02-12", 48), ("2026-02-18", 25), ("2026-02-19", 21), ("2026-02-20", 23)]
+)
+def test_every_recorded_day(recordings, day: str, count: int) -> None:
+    papers = run(listing(day))
+    assert len(papers) == count and all(p.title and p.abstract for p in papers)
+
+
+def test_listing_without_date_parses() -> None:
+    raw = json.loads((FIXTURES / "hf_api/daily_papers_nodate_limit30_2026-06-12.json").read_text())
+    papers = hf.parse_listing(raw)
+    assert len(papers) == 30 and papers[0].id == "2606.00467"
+    assert papers[0].authors == ["Etienne Casanova", "Rafal Kocielnik", "R. Michael Alvarez"]
+
+
+def test_atom_search_answer_parses() -> None:
+    entries = arxiv.parse_atom(
+        (FIXTURES / "arxiv_atom/query_all-transformer_cs.LG_2026-06-14.xml").read_bytes()
+    )
+    assert len(entries) == 5
+    assert all(e.version and e.version.startswith("v") and e.categories for e in entries)
+    assert all(e.primary_category for e in entries)
