@@ -236,3 +236,33 @@ def test_drop_removes_the_item(llm, tmp_path) -> None:
     assert "987.6%" not in md and data["grounding"]["dropped"] == [
         "results: 论文报告的准确率为 987.6%。"
     ]
+
+
+def test_reasoning_model_parameters_are_adapted(llm) -> None:
+    def refuse(request: dict) -> Reply:
+        if "max_tokens" in request:
+            return json_reply(
+                {
+                    "error": {
+                        "message": "Unsupported parameter: 'max_tokens' is not "
+                        "supported with this model. Use "
+                        "'max_completion_tokens' instead."
+                    }
+                },
+                400,
+            )
+        return json_reply(
+            {
+                "error": {
+                    "message": "Unsupported value: 'temperature' does not "
+                    "support 0.2 with this model."
+                }
+            },
+            400,
+        )
+
+    llm.script = [refuse, refuse]
+    result, _ = analyze()
+    assert result.status == "ok" and result.provenance.rung == "json_schema"
+    last = llm.requests[-1]
+    assert "max_completion_tokens" in last and "temperature" not in last

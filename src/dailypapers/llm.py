@@ -116,6 +116,29 @@ class LLM:
             default_headers={"User-Agent": settings.user_agent},
         )
         self.rung_index = 0  # the best rung this server has accepted
+        self.params: dict[str, Any] = {
+            "temperature": settings.temperature,
+            "max_tokens": settings.max_output_tokens,
+        }
+
+    async def _create(self, kwargs: dict[str, Any]) -> Any:
+        """Create a completion, adapting once to servers that refuse a parameter: reasoning
+        models want `max_completion_tokens` and reject `temperature`."""
+        while True:
+            try:
+                return await self.client.chat.completions.create(**kwargs)
+            except openai.BadRequestError as e:
+                message = _api_message(e).lower()
+                if "max_tokens" in message and "max_tokens" in self.params:
+                    self.params["max_completion_tokens"] = self.params.pop("max_tokens")
+                elif "temperature" in message and "temperature" in self.params:
+                    del self.params["temperature"]
+                else:
+                    raise
+                kwargs = {
+                    **{k: v for k, v in kwargs.items() if k not in ("max_tokens", "temperature")},
+                    **self.params,
+                }
 
     @property
     def rung(self) -> str:
@@ -182,12 +205,7 @@ class LLM:
     async def _ask(
         self, messages: list[dict], schema: dict, rung: str, prompt_version: str
     ) -> tuple[str | None, Call]:
-        kwargs: dict[str, Any] = {
-            "model": self.model,
-            "messages": messages,
-            "temperature": self.settings.temperature,
-            "max_tokens": self.settings.max_output_tokens,
-        }
+        kwargs: dict[str, Any] = {"model": self.model, "messages": messages, **self.params}
         if rung == "json_schema":
             kwargs["response_format"] = {
                 "type": "json_schema",
@@ -203,7 +221,7 @@ class LLM:
         call = Call(model=self.model, prompt_version=prompt_version, rung=rung)
         start = time.monotonic()
         try:
-            resp = await self.client.chat.completions.create(**kwargs)
+            resp = await self._create(kwargs)
         except (openai.BadRequestError, openai.UnprocessableEntityError) as e:
             if rung != "plain":
                 raise _Rejected from e
