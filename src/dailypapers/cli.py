@@ -208,8 +208,7 @@ def report(
     )
     opts = pipeline.Options(
         period=period,
-        kind=kind,
-        lang=settings.lang,  # type: ignore[arg-type]
+        kind=kind,  # type: ignore[arg-type]
         no_llm=no_llm,
         top=top,
         min_upvotes=min_upvotes,
@@ -258,7 +257,7 @@ def analyze(
         raise UserError(f"{arxiv_id!r} is not an arXiv id (like 2501.11120 or 2501.11120v2)")
     check_format(fmt)
     settings = load_settings(lang=lang, model=model, unverified=unverified)
-    opts = pipeline.Options(lang=settings.lang, no_llm=no_llm, reanalyze=reanalyze)
+    opts = pipeline.Options(no_llm=no_llm, reanalyze=reanalyze)
     with opened_store(settings) as store:
         result = asyncio.run(pipeline.run_one(settings, arxiv_id, opts, store))
     paper = result.papers[0]

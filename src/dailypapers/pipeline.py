@@ -33,7 +33,6 @@ EXTRACT_VERSION = "extract-1"
 class Options:
     period: str | None = None
     kind: hf.Period = "day"
-    lang: str = "zh"
     no_llm: bool = False
     top: int | None = None
     min_upvotes: int | None = None
@@ -84,7 +83,7 @@ async def run_report(
         papers = select(papers, opts.top, opts.min_upvotes)
         stats.listed = len(papers)
         observer.listed(len(papers))
-        run_id = store.start_run(label, opts.kind, opts.lang, analyser.kind, analyser.model)
+        run_id = store.start_run(label, opts.kind, settings.lang, analyser.kind, analyser.model)
         day = Day(net, store, analyser, opts, stats, observer, run_id)
         try:
             await day.prefetch_meta(papers)
@@ -100,11 +99,11 @@ async def run_report(
     report = Report(
         label=label,
         kind=opts.kind,
-        lang=opts.lang,  # type: ignore[arg-type]
+        lang=settings.lang,
         generated_at=datetime.now(UTC),
         analyser=analyser.kind,
         model=analyser.model,
-        note=analyser.note(opts.lang),
+        note=analyser.note(),
         papers=list(results),
     )
     return report, stats
@@ -153,10 +152,10 @@ class Analyser:
             return "no-llm", EXTRACT_VERSION
         return self.llm.model, load_prompt(self.settings.lang)[1]
 
-    def note(self, lang: str) -> str | None:
+    def note(self) -> str | None:
         if self.llm:
             return None
-        if lang == "zh":
+        if self.settings.lang == "zh":
             return (
                 "未配置 LLM（或使用了 --no-llm）：各节内容为论文原文的确定性摘录，"
                 "设置 OPENAI_API_KEY 或 OPENAI_BASE_URL 可获得 LLM 撰写的分析。"
@@ -223,7 +222,7 @@ class Day:
     async def prefetch_meta(self, papers: list[Paper]) -> None:
         """Batched export-API requests for the papers not read yet; with --refresh, for all,
         which is how a new arXiv version is noticed."""
-        wanted = [p.id for p in papers if self.opts.refresh or not self.store.document(p.id)]
+        wanted = [p.id for p in papers if self.opts.refresh or not self.store.has_document(p.id)]
         for start in range(0, len(wanted), 100):
             self.meta.update(await arxiv.try_meta(self.net, wanted[start : start + 100]))
 
@@ -235,14 +234,12 @@ class Day:
             return result
         except LLMUnavailable:
             raise  # a configuration problem, not this paper's: stop the run
-        except (DailyPapersError, Exception) as e:  # noqa: BLE001 — one paper never sinks the day
-            if not isinstance(e, DailyPapersError):
+        except Exception as e:  # one paper's failure never sinks the day
+            if isinstance(e, DailyPapersError):
+                reason = str(e)
+            else:
                 log.exception("unexpected error on %s", paper.id)
-            reason = (
-                str(e)
-                if isinstance(e, DailyPapersError)
-                else (f"unexpected {type(e).__name__}: {e}")
-            )
+                reason = f"unexpected {type(e).__name__}: {e}"
             self.stats.failed += 1
             self.stats.failures.append((paper.id, reason))
             self.observer.stage("failed")
@@ -275,7 +272,7 @@ class Day:
         model, prompt_version = self.analyser.key
         if not self.opts.reanalyze:
             cached = self.store.analysis(
-                paper, doc.version or "", model, prompt_version, self.opts.lang
+                paper, doc.version or "", model, prompt_version, self.analyser.settings.lang
             )
             if cached:
                 self.stats.from_archive += 1
@@ -288,7 +285,7 @@ class Day:
         self.count(calls)
         self.store.record_calls(self.run_id, paper.id, calls)
         result = PaperResult(paper=paper, analysis=analysis, grounding=grounding, provenance=prov)
-        self.store.save_analysis(result, model, prompt_version, self.opts.lang)
+        self.store.save_analysis(result, model, prompt_version, self.analyser.settings.lang)
         self.stats.analysed += 1
         self.observer.stage("analysed")
         return result
@@ -343,9 +340,9 @@ async def run_one(
     """One paper, by id, through the same flow as a day."""
     stats = Stats()
     analyser = make_analyser(settings, opts, store)
+    base, _ = arxiv.split_version(arxiv_id)
     async with Net(settings, transport) as net:
-        base, _ = arxiv.split_version(arxiv_id)
-        meta = await arxiv.try_meta(net, [base])
+        meta = {} if store.has_document(base) else await arxiv.try_meta(net, [base])
         m = meta.get(base)
         paper = Paper(
             id=base,
@@ -353,7 +350,7 @@ async def run_one(
             abstract=m.summary if m else "",
             authors=m.authors if m else [],
         )
-        run_id = store.start_run(base, "paper", opts.lang, analyser.kind, analyser.model)
+        run_id = store.start_run(base, "paper", settings.lang, analyser.kind, analyser.model)
         day = Day(net, store, analyser, opts, stats, Observer(), run_id, meta)
         try:
             result = await day.paper(paper)
@@ -363,11 +360,11 @@ async def run_one(
     return Report(
         label=base,
         kind="paper",
-        lang=opts.lang,
-        generated_at=datetime.now(UTC),  # type: ignore[arg-type]
+        lang=settings.lang,
+        generated_at=datetime.now(UTC),
         analyser=analyser.kind,
         model=analyser.model,
-        note=analyser.note(opts.lang),
+        note=analyser.note(),
         papers=[result],
     )
 
@@ -390,7 +387,7 @@ def from_archive(store: Store, label: str, kind: str, lang: str) -> Report | Non
     return Report(
         label=label,
         kind=kind,
-        lang=lang,  # type: ignore[arg-type]
+        lang=lang,
         generated_at=datetime.now(UTC),
         analyser="llm" if "llm" in kinds else "no-llm",
         model=", ".join(sorted(models)) or None,

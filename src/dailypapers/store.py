@@ -156,6 +156,9 @@ class Store:
             ),
         )
 
+    def has_document(self, arxiv_id: str) -> bool:
+        return bool(self.db.execute("SELECT 1 FROM documents WHERE id=?", (arxiv_id,)).fetchone())
+
     def document(self, arxiv_id: str) -> tuple[Document, list[str]] | None:
         """The newest stored document of a paper (highest version, then latest parse)."""
         row = self.db.execute(
