@@ -248,7 +248,17 @@ def test_failed_conversion_is_not_the_paper() -> None:
 def test_code_listing_and_lists() -> None:
     doc = parse_html((FIXTURES / "arxiv_html/2501.11120v1.html").read_bytes())
     kinds = {b.kind for s in doc.sections for b in s.blocks}
-    assert {"paragraph", "table", "figure", "list"} <= kinds
+    assert {"paragraph", "table", "figure", "list", "code"} <= kinds
+    code = next(b for s in doc.sections for b in s.blocks if b.kind == "code")
+    assert code.text.startswith("def message_probability_me(message: str) -> float:")
+    assert "␣" not in code.text and "Probability that the given message" in code.text
+    theorems = parse_html(
+        (
+            FIXTURES / "latexml_html/jinensetpal_contrastive-optimization_neurips2025.html"
+        ).read_bytes()
+    )
+    theorem = next(b for s in theorems.sections for b in s.blocks if b.kind == "theorem")
+    assert theorem.text.startswith("**Theorem 2.1.** Individual class probabilites")
 
 
 def test_markdown_and_token_estimate() -> None:
@@ -260,3 +270,19 @@ def test_markdown_and_token_estimate() -> None:
     assert estimate_tokens("大语言模型") > estimate_tokens("abcde")
     intro = doc.with_role("introduction")
     assert intro and intro[0].title == "Introduction"
+
+
+def test_version_from_back_to_abstract_when_no_watermark() -> None:
+    page = (FIXTURES / "crafted/layout3_2407.16314v1.html").read_text()
+    page = re.sub(r'<div id="watermark-tr">.*?</div>', "", page).replace(
+        "/abs/2407.16314v1", "/abs/2407.16314v3"
+    )
+    doc = parse_html(page)
+    assert doc.arxiv_id == "2407.16314" and doc.version == "v3"
+    assert doc.primary_category is None
+
+
+def test_citation_links_never_give_the_version() -> None:
+    page = (FIXTURES / "latexml_html/TudorAndrei_dontpatronizeme-Semeval2022_acl.html").read_text()
+    assert "arxiv.org/abs/1803.11175" in page
+    assert parse_html(page).version is None

@@ -113,7 +113,10 @@ def _page_meta(tree: etree._Element) -> dict[str, str]:
     meta: dict[str, str] = {}
     base = _first(tree, "//base/@href")
     watermark = text_of(_first(tree, "//*[@id='watermark-tr']"))
-    back = _first(tree, "//a[contains(@href, '/abs/')]/@href")
+    back = _first(  # the header's "Back to Abstract", never a citation inside the paper
+        tree,
+        "//header//a[contains(@href, '/abs/')]/@href | //a[contains(., 'Back to Abstract')]/@href",
+    )
     m = _VERSION_IN_PATH.search(str(base or ""))
     wm = re.search(r"arXiv:(\S+?)(v\d+)\s*(?:\[([^\]]+)\])?", watermark)
     if m:
@@ -301,6 +304,7 @@ def _blocks(el: etree._Element) -> list[Block]:
     if has_class(el, "ltx_listing") or el.tag == "pre":
         lines = el.xpath(f".//*[{_xp('ltx_listingline')}]")
         code = "\n".join(text_of(ln) for ln in lines) if lines else "".join(el.itertext())
+        code = code.replace("\u2423", " ")  # listings' visible space "␣" is a space
         return [Block(kind="code", text=code.strip("\n"))] if code.strip() else []
     if any(has_class(el, c) for c in ("ltx_itemize", "ltx_enumerate", "ltx_description")):
         return [_list(el)]
