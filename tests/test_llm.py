@@ -266,3 +266,10 @@ def test_reasoning_model_parameters_are_adapted(llm) -> None:
     assert result.status == "ok" and result.provenance.rung == "json_schema"
     last = llm.requests[-1]
     assert "max_completion_tokens" in last and "temperature" not in last
+
+
+def test_keep_shows_no_mark_but_keeps_the_verdict(llm, tmp_path) -> None:
+    llm.script = [fabricated]
+    md, data = analyze_md("keep", tmp_path)
+    assert "987.6%" in md and "⚠️" not in md
+    assert [v["item"] for v in data["grounding"]["verdicts"] if not v["verified"]] == ["results[0]"]

@@ -166,7 +166,10 @@ Model = Annotated[str | None, typer.Option("--model", help="LLM model name")]
 Output = Annotated[str | None, typer.Option("-o", "--output", help="Output file, or - for stdout")]
 Unverified = Annotated[
     str | None,
-    typer.Option(help="Unverified items: retry (default: once, then mark), mark, drop or keep"),
+    typer.Option(
+        help="Unverified items: retry (default: once, then mark), mark, drop or keep; "
+        "applies when a paper is analysed (add --reanalyze to re-apply)"
+    ),
 ]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display (for cron)")]
 

@@ -278,6 +278,12 @@ class Verdict(BaseModel):
 class Grounding(BaseModel):
     verdicts: list[Verdict] = []
     dropped: list[str] = []
+    policy: Literal["mark", "retry", "drop", "keep"] = "mark"
+
+    @property
+    def marks(self) -> bool:
+        """Whether unverified items carry a visible ⚠ (all policies but `keep`)."""
+        return self.policy != "keep"
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -288,6 +294,11 @@ class Grounding(BaseModel):
 
     def verdict(self, item: str) -> Verdict | None:
         return next((v for v in self.verdicts if v.item == item), None)
+
+    def unverified(self, item: str) -> Verdict | None:
+        """The verdict of an item to mark as unverified, if it is one."""
+        v = self.verdict(item)
+        return v if v and not v.verified and self.marks else None
 
 
 class Provenance(BaseModel):

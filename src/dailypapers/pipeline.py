@@ -312,6 +312,7 @@ class Day:
             analysis, dropped = drop_unverified(analysis, grounding)
             grounding = ground(analysis, doc, prepared)
             grounding.dropped = dropped
+        grounding.policy = policy  # type: ignore[assignment]
         return analysis, grounding, calls
 
     def count(self, calls: list[Call]) -> None:

@@ -63,8 +63,8 @@ def paper_markdown(result: PaperResult, t: dict[str, str]) -> str:
 
 
 def _mark(result: PaperResult, item: str, t: dict[str, str]) -> str:
-    verdict = result.grounding.verdict(item) if result.grounding else None
-    if verdict is None or verdict.verified:
+    verdict = result.grounding.unverified(item) if result.grounding else None
+    if verdict is None:
         return ""
     return f" ⚠️ *{t['unverified']}: {verdict.reason}*"
 
