@@ -146,9 +146,11 @@ class Document(BaseModel):
 
 
 def section_markdown(section: Section) -> str:
-    level = min(section.level + 1, 6)
+    """A section under its heading; text before a paper's first section is marked untitled
+    rather than run on from the abstract."""
     body = "\n\n".join(b.markdown() for b in section.blocks if b.markdown())
-    return f"{'#' * level} {section.heading}" + (f"\n\n{body}" if body else "")
+    heading = section.heading or "(untitled)"
+    return f"{'#' * min(section.level + 1, 6)} {heading}" + (f"\n\n{body}" if body else "")
 
 
 _CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
