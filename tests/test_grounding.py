@@ -191,3 +191,11 @@ def test_no_llm_analysis_is_fully_verified(path, lang) -> None:
     g = ground(a, doc)
     assert g.score == 1.0, [v for v in g.verdicts if not v.verified]
     assert a.contribution and a.innovations
+
+
+def test_approximate_numbers_allow_rounding_only_when_marked() -> None:
+    paper = Document(source="html", title="T", abstract="Latency drops by 14.7% with 1.62M tokens.")
+    approx = ground(analysis(result("延迟降低约 15%，上下文约 1.6M", ["约 15%"], quote="")), paper)
+    assert approx.verdict("results[0]").verified, approx.verdict("results[0]").reason
+    exact = ground(analysis(result("延迟降低 15%", ["15%"], quote="")), paper)
+    assert exact.verdict("results[0]").missing_numbers == ["15%"]

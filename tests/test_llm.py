@@ -273,3 +273,12 @@ def test_keep_shows_no_mark_but_keeps_the_verdict(llm, tmp_path) -> None:
     md, data = analyze_md("keep", tmp_path)
     assert "987.6%" in md and "⚠️" not in md
     assert [v["item"] for v in data["grounding"]["verdicts"] if not v["verified"]] == ["results[0]"]
+
+
+def test_qwen_gets_thinking_turned_off(llm, monkeypatch) -> None:
+    monkeypatch.setenv("DAILYPAPERS_MODEL", "qwen3-32b")
+    result, _ = analyze()
+    assert result.status == "ok"
+    request = llm.requests[0]
+    assert request["enable_thinking"] is False
+    assert request["chat_template_kwargs"] == {"enable_thinking": False}

@@ -53,6 +53,12 @@ class Number:
     percent: bool = False
     approx: bool = False
     decimals: int = 0
+    scale: float = 1.0  # 1e6 for "1.75M": how much a unit of the last written digit is worth
+
+    @property
+    def tolerance(self) -> float:
+        """How far a paper's number may be from an approximate one ("约 15%" ~ 14.7%)."""
+        return 0.5 * 10 ** (-self.decimals) * self.scale
 
 
 def numbers(text: str, *, skip_references: bool = True) -> list[Number]:
@@ -64,15 +70,13 @@ def numbers(text: str, *, skip_references: bool = True) -> list[Number]:
         if skip_references and _REFERENCE.search(text[max(0, m.start() - 12) : m.start()]):
             continue
         raw = m.group("num")
-        value = float(raw.replace(",", ""))
         unit = (m.group("unit") or "").strip().lower().lstrip("-")
-        if unit in _SCALE or unit.rstrip("s") in _SCALE:
-            value *= _SCALE.get(unit, _SCALE.get(unit.rstrip("s"), 1))
-        if m.group("neg"):
-            value = -value
+        scale = _SCALE.get(unit, _SCALE.get(unit.rstrip("s"), 1.0))
+        value = float(raw.replace(",", "")) * scale * (-1 if m.group("neg") else 1)
         decimals = len(raw.split(".")[1]) if "." in raw else 0
         percent = unit in ("%", "％", "percent", "per cent", "个百分点", "pp", "p.p.")
-        out.append(Number(m.group(0).strip(), value, percent, bool(m.group("approx")), decimals))
+        approx = bool(m.group("approx"))
+        out.append(Number(m.group(0).strip(), value, percent, approx, decimals, scale))
     return out
 
 
@@ -80,18 +84,15 @@ class Paper:
     """The paper prepared once for many checks: its numbers by value, its text squashed."""
 
     def __init__(self, doc: Document) -> None:
-        self.places: list[tuple[str, str]] = _places(doc)
-        self.values: dict[float, str] = {}
-        for where, text in self.places:
+        self.values: dict[float, str] = {}  # value → the first place that states it
+        for where, text in _places(doc):
             for n in numbers(text, skip_references=False):
                 self.values.setdefault(_key(n.value), where)
                 self.values.setdefault(_key(abs(n.value)), where)
         self.bib_values = {
             _key(n.value) for n in numbers(doc.bibliography_text(), skip_references=False)
         }
-        body = doc.body_text()
-        self.squashed = squash(body)
-        self.words = body.casefold()
+        self.squashed = squash(doc.body_text())
 
     def find(self, n: Number) -> str | None:
         """Where the paper states this number, if it does."""
@@ -100,11 +101,8 @@ class Paper:
             if where:
                 return where
         if n.approx:
-            tolerance = (
-                0.5 * 10 ** (-n.decimals) * (1 if abs(n.value) < 1e3 else abs(n.value) / 100)
-            )
             for value, where in self.values.items():
-                if any(abs(value - c) <= tolerance for c in _candidates(n)):
+                if abs(value - n.value) <= n.tolerance:
                     return where
         return None
 
