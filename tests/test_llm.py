@@ -63,8 +63,9 @@ def test_invalid_json_then_repair(llm) -> None:
 
 def test_cut_off_answer_fails_with_reason(llm) -> None:
     llm.script = [answer('{"domains": ["NLP"], "contri', "length")] * 2
-    result, _ = analyze()
+    result, calls = analyze()
     assert result.status == "failed" and "cut off" in result.error
+    assert len(calls) == 2 and all("cut off" in c["error"] for c in calls)  # still recorded
 
 
 def test_think_block_and_code_fence(llm) -> None:
@@ -92,6 +93,7 @@ def test_server_rejecting_json_schema_steps_down_and_remembers(llm) -> None:
     llm.reject_json_schema = True
     result, calls = analyze()
     assert result.status == "ok" and result.provenance.rung == "json_object"
+    assert calls[0]["rung"] == "json_schema" and "does not support" in calls[0]["error"]
     assert llm.requests[1]["response_format"] == {"type": "json_object"}
     assert "JSON Schema" in llm.requests[1]["messages"][0]["content"]
     before = len(llm.requests)

@@ -150,34 +150,41 @@ class LLM:
     async def structured(
         self, system: str, user: str, schema_model: type[M], prompt_version: str
     ) -> Outcome:
-        """Ask for an instance of `schema_model`; one repair round, then LLMOutputError."""
+        """Ask for an instance of `schema_model`; one repair round, then LLMOutputError.
+
+        Every request is recorded in the outcome's calls, or on the error as `.calls`."""
         schema = strict_schema(schema_model)
-        messages, content, call = await self._first_answer(system, user, schema, prompt_version)
-        calls = [call]
-        for repaired in (False, True):
-            result = self._check(content, call, schema_model)
-            if isinstance(result, BaseModel):
-                return Outcome(result, call.rung, calls)
-            call.error = result
-            if repaired:
-                raise LLMOutputError(f"invalid answer after a repair round: {result}")
-            messages += [
-                {"role": "assistant", "content": content or ""},
-                {"role": "user", "content": _repair_note(result)},
-            ]
-            content, call = await self._ask(messages, schema, call.rung, prompt_version)
-            calls.append(call)
+        calls: list[Call] = []
+        try:
+            messages, content = await self._first_answer(
+                system, user, schema, prompt_version, calls
+            )
+            for repaired in (False, True):
+                result = self._check(content, calls[-1], schema_model)
+                if isinstance(result, BaseModel):
+                    return Outcome(result, calls[-1].rung, calls)
+                calls[-1].error = result
+                if repaired:
+                    raise LLMOutputError(f"invalid answer after a repair round: {result}")
+                messages += [
+                    {"role": "assistant", "content": content or ""},
+                    {"role": "user", "content": _repair_note(result)},
+                ]
+                content = await self._ask(messages, schema, calls[-1].rung, prompt_version, calls)
+        except LLMError as e:
+            e.calls = calls  # type: ignore[attr-defined]
+            raise
         raise AssertionError("unreachable")
 
     async def _first_answer(
-        self, system: str, user: str, schema: dict, prompt_version: str
-    ) -> tuple[list[dict], str | None, Call]:
+        self, system: str, user: str, schema: dict, prompt_version: str, calls: list[Call]
+    ) -> tuple[list[dict], str | None]:
         """Climb down the ladder from the best rung this server has accepted so far."""
         while True:
             messages = self._messages(system, user, schema, self.rung)
             try:
-                content, call = await self._ask(messages, schema, self.rung, prompt_version)
-                return messages, content, call
+                content = await self._ask(messages, schema, self.rung, prompt_version, calls)
+                return messages, content
             except _Rejected:
                 self.rung_index += 1  # `plain` is never rejected as _Rejected
 
@@ -203,8 +210,34 @@ class LLM:
             return _short_error(e)
 
     async def _ask(
-        self, messages: list[dict], schema: dict, rung: str, prompt_version: str
-    ) -> tuple[str | None, Call]:
+        self,
+        messages: list[dict],
+        schema: dict,
+        rung: str,
+        prompt_version: str,
+        calls: list[Call],
+    ) -> str | None:
+        """One request on one rung, recorded in `calls` whatever happens to it."""
+        call = Call(model=self.model, prompt_version=prompt_version, rung=rung)
+        calls.append(call)
+        start = time.monotonic()
+        try:
+            resp = await self._send(self._request(messages, schema, rung), rung)
+        except (LLMError, _Rejected) as e:
+            call.error = str(e) or f"the server does not support {rung}"
+            raise
+        finally:
+            call.latency = time.monotonic() - start
+        if resp.usage:
+            call.input_tokens = resp.usage.prompt_tokens or 0
+            call.output_tokens = resp.usage.completion_tokens or 0
+        if not resp.choices:
+            return None
+        choice = resp.choices[0]
+        call.finish_reason = choice.finish_reason
+        return choice.message.content
+
+    def _request(self, messages: list[dict], schema: dict, rung: str) -> dict[str, Any]:
         kwargs: dict[str, Any] = {"model": self.model, "messages": messages, **self.params}
         if rung == "json_schema":
             kwargs["response_format"] = {
@@ -218,21 +251,22 @@ class LLM:
                 "enable_thinking": False,
                 "chat_template_kwargs": {"enable_thinking": False},
             }
-        call = Call(model=self.model, prompt_version=prompt_version, rung=rung)
-        start = time.monotonic()
+        return kwargs
+
+    async def _send(self, kwargs: dict[str, Any], rung: str) -> Any:
+        """The request, with the SDK's errors turned into ours."""
         try:
-            resp = await self._create(kwargs)
+            return await self._create(kwargs)
         except (openai.BadRequestError, openai.UnprocessableEntityError) as e:
             if rung != "plain":
-                raise _Rejected from e
+                raise _Rejected(f"the server does not support {rung}: {_api_message(e)}") from e
             raise LLMError(f"the LLM server refused the request: {_api_message(e)}") from None
         except openai.AuthenticationError:
             raise LLMUnavailable("the LLM server refused our key: check OPENAI_API_KEY") from None
         except openai.NotFoundError:
             raise LLMUnavailable(
                 f"the LLM server has no model {self.model!r} (or no chat "
-                f"endpoint at {self.settings.llm_base_url}): set "
-                "DAILYPAPERS_MODEL"
+                f"endpoint at {self.settings.llm_base_url}): set DAILYPAPERS_MODEL"
             ) from None
         except openai.APITimeoutError:
             raise LLMError(
@@ -247,15 +281,6 @@ class LLM:
             ) from None
         except openai.APIStatusError as e:
             raise LLMError(f"the LLM server failed: HTTP {e.status_code}") from None
-        call.latency = time.monotonic() - start
-        if resp.usage:
-            call.input_tokens = resp.usage.prompt_tokens or 0
-            call.output_tokens = resp.usage.completion_tokens or 0
-        if not resp.choices:
-            return None, call
-        choice = resp.choices[0]
-        call.finish_reason = choice.finish_reason
-        return choice.message.content, call
 
 
 class _Rejected(Exception):

@@ -240,6 +240,9 @@ class Day:
             else:
                 log.exception("unexpected error on %s", paper.id)
                 reason = f"unexpected {type(e).__name__}: {e}"
+            calls = getattr(e, "calls", [])  # what a failed analysis cost is recorded too
+            self.count(calls)
+            self.store.record_calls(self.run_id, paper.id, calls)
             self.stats.failed += 1
             self.stats.failures.append((paper.id, reason))
             self.observer.stage("failed")
@@ -307,6 +310,7 @@ class Day:
             except DailyPapersError as e:
                 if isinstance(e, LLMUnavailable):
                     raise
+                calls = getattr(e, "calls", [])
                 log.warning("correction of %s failed: %s", paper.id, e)
         if policy == "drop":
             analysis, dropped = drop_unverified(analysis, grounding)
