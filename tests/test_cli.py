@@ -85,3 +85,14 @@ def test_every_command_has_help_with_example(name: str) -> None:
     res = CliRunner().invoke(app, [name, "--help"])
     assert res.exit_code == 0
     assert "Example:" in res.output and f"dailypapers {name}" in res.output
+
+
+def test_summary_with_cost_and_log_file(recordings, llm, monkeypatch, clean_env) -> None:
+    monkeypatch.setenv("DAILYPAPERS_PRICE_IN", "0.5")
+    monkeypatch.setenv("DAILYPAPERS_PRICE_OUT", "1.5")
+    res = dp("report", DAY, "--top", "2", "-o", "-")
+    assert res.returncode == 0, res.stderr
+    assert "Run summary" in res.stderr and "estimated cost" in res.stderr
+    assert "2 calls, 2,000 tokens in, 600 tokens out" in res.stderr
+    assert "$0.0019" in res.stderr  # (2000 × 0.5 + 600 × 1.5) / 1e6
+    assert (clean_env / "dailypapers.log").exists()
