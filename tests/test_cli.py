@@ -55,6 +55,12 @@ def test_read_html(recordings) -> None:
         (["list", "2026-02-30"], "invalid day '2026-02-30'"),
         (["list", "2027-03-01"], "try an earlier day such as 2027-02-28"),
         (["read", "not-an-id"], "is not an arXiv id"),
+        (["show", "2026-01-01"], "2026-01-01 is not in the archive"),
+        (["show", "2501.11120"], "has no zh analysis in the archive"),
+        (["report", DAY, "--format", "pdf"], "unknown format 'pdf'"),
+        (["report", DAY, "--unverified", "hide"], "unknown --unverified policy 'hide'"),
+        (["report", "--week", "2026-W07", "--month", "2026-02"], "give one of DATE"),
+        (["analyze", "2501.11120", "--lang", "fr"], "unknown language 'fr'"),
     ],
 )
 def test_user_errors_are_one_line(recordings, args, message) -> None:
