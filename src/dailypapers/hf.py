@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any, Literal
 
 from .errors import FetchError, FutureDate, InvalidDate, NotFound
@@ -119,7 +119,3 @@ async def latest_day(net: Net, today: date, lookback: int = 10) -> tuple[str, li
         if papers:
             return day, papers
     raise NotFound(f"no papers were listed in the {lookback} days up to {today.isoformat()}")
-
-
-def day_of(moment: datetime | None) -> str | None:
-    return moment.date().isoformat() if moment else None

@@ -170,11 +170,8 @@ def _math_to_tex(article: etree._Element) -> None:
 def _pull_footnotes(article: etree._Element) -> list[str]:
     """Footnotes go to their own list, so they never interrupt a sentence."""
     notes: list[str] = []
-    for note in article.xpath(f".//*[{_xp('ltx_note')}]"):
-        if note.getparent() is None or not note.xpath("ancestor-or-self::*[@class]"):
-            continue
-        if note.xpath(f"ancestor::*[{_xp('ltx_note')}]"):
-            continue
+    outermost = f".//*[{_xp('ltx_note')}][not(ancestor::*[{_xp('ltx_note')}])]"
+    for note in article.xpath(outermost):
         content = _first(note, f".//*[{_xp('ltx_note_content')}]")
         if content is not None and has_class(note, "ltx_role_footnote"):
             for mark in content.xpath(f".//*[{_xp('ltx_note_mark')} or {_xp('ltx_tag_note')}]"):

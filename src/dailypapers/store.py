@@ -265,11 +265,6 @@ class Store:
                 ],
             )
 
-    def calls_for(self, paper_id: str) -> int:
-        return self.db.execute(
-            "SELECT count(*) FROM llm_calls WHERE paper_id=?", (paper_id,)
-        ).fetchone()[0]
-
     def server_rung(self, base_url: str, model: str) -> str | None:
         row = self.db.execute(
             "SELECT rung FROM llm_servers WHERE base_url=? AND model=?", (base_url, model)
