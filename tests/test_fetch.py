@@ -167,3 +167,11 @@ def test_atom_search_answer_parses() -> None:
     assert len(entries) == 5
     assert all(e.version and e.version.startswith("v") and e.categories for e in entries)
     assert all(e.primary_category for e in entries)
+
+
+def test_version_from_redirect(recordings) -> None:
+    rec, _ = recordings
+    rec.overrides["/html/2609.00001"] = [Reply(301, b"", {"Location": "/html/2609.00001v2"})]
+    rec.html["2609.00001v2"] = FIXTURES / "latexml_html/Melodiz_RBPO_icml2025.html"
+    doc, reasons = run(read("2609.00001"))
+    assert doc.source == "html" and doc.version == "v2" and reasons == []

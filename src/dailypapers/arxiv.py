@@ -173,6 +173,8 @@ async def read_paper(net: Net, paper: Paper, meta: ArxivMeta | None) -> Reading:
         page, url = await fetch_html(net, paper.id)
         fetched.append(("html", url, page))
         doc = await asyncio.to_thread(parse_html, page, arxiv_id=paper.id, url=url)
+        if not doc.version:  # arXiv redirects /html/<id> to /html/<id>vN
+            doc.version = version_from_url(url)
         return Reading(_with_meta(doc, meta), reasons, fetched)
     except (NoHTML, ConversionFailed, ParseError, FetchError) as e:
         reasons.append(f"html: {e}")
