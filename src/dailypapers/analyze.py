@@ -13,6 +13,7 @@ from importlib import resources
 
 from .llm import LLM, Call, strict_schema
 from .models import (
+    AnalyserKind,
     Analysis,
     Document,
     Paper,
@@ -155,7 +156,7 @@ async def analyze_with_llm(
 def provenance(
     doc: Document,
     packed: Packed,
-    analyser: str,
+    analyser: AnalyserKind,
     model: str | None,
     prompt_version: str | None,
     rung: str | None,

@@ -22,7 +22,7 @@ from rich.table import Table
 from . import arxiv, hf, pipeline
 from .config import Settings, load_settings
 from .errors import DailyPapersError, NotInArchive, UserError
-from .models import Paper, Report
+from .models import Lang, Paper, Report
 from .net import Net
 from .progress import LiveProgress, summary
 from .render import FORMATS, render
@@ -70,7 +70,7 @@ def one_line_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def period_of(day: str | None, week: str | None, month: str | None) -> tuple[str | None, str]:
+def period_of(day: str | None, week: str | None, month: str | None) -> tuple[str | None, hf.Period]:
     if sum(x is not None for x in (day, week, month)) > 1:
         raise UserError("give one of DATE, --week or --month, not several")
     if week:
@@ -99,7 +99,7 @@ def list_cmd(
         async with Net(settings) as net:
             if period is None:
                 return await hf.latest_day(net, date.today())
-            return period, await hf.fetch_listing(net, period, kind)  # type: ignore[arg-type]
+            return period, await hf.fetch_listing(net, period, kind)
 
     label, papers = asyncio.run(go())
     if as_json:
@@ -159,7 +159,7 @@ def read(
         sys.stdout.write(doc.markdown())
 
 
-Lang = Annotated[str | None, typer.Option("--lang", help="Report language: zh or en")]
+LangOpt = Annotated[str | None, typer.Option("--lang", help="Report language: zh or en")]
 Fmt = Annotated[str, typer.Option("--format", "-f", help="md, html or json")]
 NoLLM = Annotated[bool, typer.Option("--no-llm", help="Extract from the paper, no LLM")]
 Model = Annotated[str | None, typer.Option("--model", help="LLM model name")]
@@ -180,7 +180,7 @@ def report(
     day: Annotated[str | None, typer.Argument(help="Day YYYY-MM-DD (default: latest)")] = None,
     week: Annotated[str | None, typer.Option(help="ISO week, e.g. 2026-W07")] = None,
     month: Annotated[str | None, typer.Option(help="Month, e.g. 2026-02")] = None,
-    lang: Lang = None,
+    lang: LangOpt = None,
     fmt: Fmt = "md",
     output: Output = None,
     no_llm: NoLLM = False,
@@ -211,7 +211,7 @@ def report(
     )
     opts = pipeline.Options(
         period=period,
-        kind=kind,  # type: ignore[arg-type]
+        kind=kind,
         no_llm=no_llm,
         top=top,
         min_upvotes=min_upvotes,
@@ -244,7 +244,7 @@ def report(
 @one_line_errors
 def analyze(
     arxiv_id: Annotated[str, typer.Argument(help="arXiv id, e.g. 2501.11120")],
-    lang: Lang = None,
+    lang: LangOpt = None,
     fmt: Fmt = "md",
     output: Output = "-",
     no_llm: NoLLM = False,
@@ -294,7 +294,7 @@ def history() -> None:
 @one_line_errors
 def show(
     what: Annotated[str, typer.Argument(help="A day, week, month or arXiv id")],
-    lang: Lang = None,
+    lang: LangOpt = None,
     fmt: Fmt = "md",
     output: Output = "-",
 ) -> None:
@@ -309,8 +309,8 @@ def show(
     emit(render(rebuilt, fmt), output, settings, f"{what}.{settings.lang}.{fmt}")
 
 
-def archived(store: Store, what: str, lang: str) -> Report:
-    kind = "week" if "-W" in what else "month" if len(what) == 7 else "day"
+def archived(store: Store, what: str, lang: Lang) -> Report:
+    kind: hf.Period = "week" if "-W" in what else "month" if len(what) == 7 else "day"
     if arxiv.valid_id(what):
         base = arxiv.split_version(what)[0]
         found = store.document(base)
@@ -324,12 +324,12 @@ def archived(store: Store, what: str, lang: str) -> Report:
             label=base,
             kind="paper",
             lang=lang,
-            generated_at=datetime.now(UTC),  # type: ignore[arg-type]
+            generated_at=datetime.now(UTC),
             analyser=hit.provenance.analyser if hit.provenance else "no-llm",
             model=hit.provenance.model if hit.provenance else None,
             papers=[hit],
         )
-    label = hf.parse_period(what, kind)  # type: ignore[arg-type]
+    label = hf.parse_period(what, kind)
     rebuilt = pipeline.from_archive(store, label, kind, lang)
     if rebuilt is None:
         raise NotInArchive(

@@ -13,6 +13,7 @@ import platformdirs
 from pydantic import BaseModel, ValidationError
 
 from .errors import ConfigError
+from .models import Lang, Policy
 
 # field -> environment variable; HF_ENDPOINT and OPENAI_* are the names other tools use.
 ENV = {
@@ -65,8 +66,8 @@ class Settings(BaseModel):
     llm_retries: int = 2
     concurrency: int = 8
     max_input_tokens: int = 24000  # fits a 32k-context model with room for the answer
-    lang: str = "zh"
-    unverified: str = "retry"
+    lang: Lang = "zh"
+    unverified: Policy = "retry"
     price_in: float | None = None  # USD per million input tokens, for the cost estimate
     price_out: float | None = None
 
@@ -107,21 +108,20 @@ def load_settings(**overrides: Any) -> Settings:
         if os.environ.get(var):
             values[field] = os.environ[var]
     values.update({k: v for k, v in overrides.items() if v is not None})
+    for field, allowed, what in (
+        ("lang", ("zh", "en"), "language"),
+        ("unverified", ("mark", "retry", "drop", "keep"), "--unverified policy"),
+    ):
+        if field in values and values[field] not in allowed:
+            raise ConfigError(f"unknown {what} {values[field]!r}: use {', '.join(allowed)}")
     try:
-        settings = Settings(**values)
+        return Settings(**values)
     except ValidationError as e:
         err = e.errors()[0]
         field = ".".join(str(p) for p in err["loc"])
         raise ConfigError(
             f"invalid setting {field}: {err['msg']} (check {ENV.get(field, field)} or config.toml)"
         ) from None
-    if settings.lang not in ("zh", "en"):
-        raise ConfigError(f"unknown language {settings.lang!r}: use zh or en")
-    if settings.unverified not in ("mark", "retry", "drop", "keep"):
-        raise ConfigError(
-            f"unknown --unverified policy {settings.unverified!r}: use mark, retry, drop or keep"
-        )
-    return settings
 
 
 def _read_config_file(path: Path) -> dict[str, Any]:

@@ -93,7 +93,9 @@ class ConversionFailed(ParseError):
 
 
 class LLMError(DailyPapersError):
-    pass
+    """`calls` holds the requests made before it failed, so their cost is still recorded."""
+
+    calls: list = []
 
 
 class LLMUnavailable(LLMError):

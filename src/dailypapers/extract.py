@@ -83,7 +83,7 @@ def sentences(text: str) -> list[str]:
 
 def _prose(sections: list[Section]) -> list[tuple[str, str]]:
     """(section heading, sentence) for every paragraph sentence of these sections."""
-    out = []
+    out: list[tuple[str, str]] = []
     for s in sections:
         for b in s.blocks:
             if b.kind == "paragraph":
@@ -105,7 +105,7 @@ def analyze_without_llm(doc: Document, paper: Paper, lang: str) -> Analysis:
 
 
 def _domains(doc: Document, paper: Paper, lang: str) -> list[str]:
-    names = []
+    names: list[str] = []
     for cat in doc.categories or ([doc.primary_category] if doc.primary_category else []):
         if cat in CATEGORIES:
             name = CATEGORIES[cat][0 if lang == "en" else 1]

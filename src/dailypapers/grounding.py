@@ -175,7 +175,7 @@ def ground(analysis: Analysis, doc: Document, paper: Paper | None = None) -> Gro
 def items_of(a: Analysis) -> list[tuple[str, list[str], list[str], list[str]]]:
     """(item address, its texts, the names it cites, its evidence quotes) for each item."""
     u = a.usage
-    out = [
+    out: list[tuple[str, list[str], list[str], list[str]]] = [
         ("contribution", [a.contribution], [], [a.contribution_evidence.quote]),
         (
             "usage",

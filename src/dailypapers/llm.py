@@ -172,7 +172,7 @@ class LLM:
                 ]
                 content = await self._ask(messages, schema, calls[-1].rung, prompt_version, calls)
         except LLMError as e:
-            e.calls = calls  # type: ignore[attr-defined]
+            e.calls = calls
             raise
         raise AssertionError("unreachable")
 

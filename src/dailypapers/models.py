@@ -10,6 +10,11 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 Source = Literal["html", "pdf", "abstract"]
+Lang = Literal["zh", "en"]
+AnalyserKind = Literal["llm", "no-llm"]
+ReportKind = Literal["day", "week", "month", "paper"]
+Policy = Literal["mark", "retry", "drop", "keep"]
+BlockKind = Literal["paragraph", "table", "figure", "equation", "list", "code", "theorem"]
 Role = Literal[
     "abstract",
     "introduction",
@@ -54,7 +59,7 @@ class Author(BaseModel):
 class Block(BaseModel):
     """A unit of body text. `text` is Markdown; tables carry label and caption apart."""
 
-    kind: Literal["paragraph", "table", "figure", "equation", "list", "code", "theorem"]
+    kind: BlockKind
     text: str = ""
     label: str | None = None
     caption: str | None = None
@@ -280,7 +285,7 @@ class Verdict(BaseModel):
 class Grounding(BaseModel):
     verdicts: list[Verdict] = []
     dropped: list[str] = []
-    policy: Literal["mark", "retry", "drop", "keep"] = "mark"
+    policy: Policy = "mark"
 
     @property
     def marks(self) -> bool:
@@ -311,7 +316,7 @@ class Provenance(BaseModel):
     tokens_read: int = 0
     tokens_total: int = 0
     cut_sections: list[str] = []
-    analyser: Literal["llm", "no-llm"] = "no-llm"
+    analyser: AnalyserKind = "no-llm"
     model: str | None = None
     prompt_version: str | None = None
     rung: str | None = None
@@ -330,10 +335,10 @@ class PaperResult(BaseModel):
 
 class Report(BaseModel):
     label: str
-    kind: Literal["day", "week", "month", "paper"] = "day"
-    lang: Literal["zh", "en"] = "zh"
+    kind: ReportKind = "day"
+    lang: Lang = "zh"
     generated_at: datetime
-    analyser: Literal["llm", "no-llm"]
+    analyser: AnalyserKind
     model: str | None = None
     note: str | None = None
     papers: list[PaperResult] = []

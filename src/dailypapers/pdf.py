@@ -14,7 +14,7 @@ from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 
 from .errors import ParseError
-from .models import Author, Block, Document, Section, classify_section
+from .models import Author, Block, BlockKind, Document, Section, classify_section
 
 _LIGATURES = str.maketrans({"ﬁ": "fi", "ﬂ": "fl", "ﬀ": "ff", "ﬃ": "ffi", "ﬄ": "ffl", "\u00ad": ""})
 _NUMBERED = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,3})\.?\s+([A-Z][^\n]{1,90})$")
@@ -35,7 +35,7 @@ def parse_pdf(
     try:
         reader = PdfReader(io.BytesIO(data))
         pages = [(p.extract_text() or "").translate(_LIGATURES) for p in reader.pages]
-        meta_title = str((reader.metadata or {}).get("/Title") or "").strip()
+        meta_title = str(reader.metadata.get("/Title") or "").strip() if reader.metadata else ""
     except (PdfReadError, ValueError, KeyError, TypeError) as e:
         raise ParseError(f"cannot read the PDF of {arxiv_id or url}: {e}", url=url) from None
     lines = strip_running_lines([p.splitlines() for p in pages])
@@ -71,7 +71,7 @@ def _edge_key(line: str) -> str:
 
 def strip_running_lines(pages: list[list[str]]) -> list[str]:
     """Drop page numbers and the headers/footers that repeat at page edges; join the pages."""
-    edges = Counter()
+    edges: Counter[str] = Counter()
     for page in pages:
         body = [ln for ln in page if ln.strip()]
         for ln in {_edge_key(x) for x in body[:2] + body[-2:]}:
@@ -232,7 +232,8 @@ def _paragraphs(lines: list[str]) -> list[str]:
     if not lines:
         return []
     width = sorted(len(ln) for ln in lines)[len(lines) // 2]
-    paras, buf = [], []
+    paras: list[str] = []
+    buf: list[str] = []
     for ln in lines:
         if buf and _CAPTION.match(ln.strip()):
             paras.append(_join(buf))
@@ -251,8 +252,8 @@ def to_blocks(lines: list[str]) -> list[Block]:
     for para in _paragraphs(lines):
         m = _CAPTION.match(para)
         if m:
-            kind = "table" if m.group(1) == "Table" else "figure"
             label = f"{m.group(1)} {m.group(2)}"
+            kind: BlockKind = "table" if m.group(1) == "Table" else "figure"
             blocks.append(Block(kind=kind, label=label, caption=para))
         else:
             blocks.append(Block(kind="paragraph", text=para))

@@ -21,7 +21,18 @@ from .extract import analyze_without_llm
 from .grounding import Paper as GroundingPaper
 from .grounding import ground
 from .llm import LLM, RUNGS, Call
-from .models import Analysis, Document, Grounding, Paper, PaperResult, Provenance, Report
+from .models import (
+    AnalyserKind,
+    Analysis,
+    Document,
+    Grounding,
+    Lang,
+    Paper,
+    PaperResult,
+    Provenance,
+    Report,
+    ReportKind,
+)
 from .net import Net
 from .store import Store
 
@@ -138,7 +149,7 @@ class Analyser:
         self.settings = settings
         self.store = store
         self.llm = llm
-        self.kind = "llm" if llm else "no-llm"
+        self.kind: AnalyserKind = "llm" if llm else "no-llm"
         self.model = llm.model if llm else None
         self.sem = asyncio.Semaphore(settings.concurrency)
         if llm:
@@ -316,7 +327,7 @@ class Day:
             analysis, dropped = drop_unverified(analysis, grounding)
             grounding = ground(analysis, doc, prepared)
             grounding.dropped = dropped
-        grounding.policy = policy  # type: ignore[assignment]
+        grounding.policy = policy
         return analysis, grounding, calls
 
     def count(self, calls: list[Call]) -> None:
@@ -374,7 +385,7 @@ async def run_one(
     )
 
 
-def from_archive(store: Store, label: str, kind: str, lang: str) -> Report | None:
+def from_archive(store: Store, label: str, kind: ReportKind, lang: Lang) -> Report | None:
     """A report rebuilt from the archive alone: no network, no LLM."""
     papers = store.listing(label, kind)
     if papers is None:
