@@ -95,6 +95,14 @@ async def run_report(
         stats.listed = len(papers)
         observer.listed(len(papers))
         run_id = store.start_run(label, opts.kind, settings.lang, analyser.kind, analyser.model)
+        log.info(
+            "run %d: %s %s, %d papers, %s",
+            run_id,
+            opts.kind,
+            label,
+            len(papers),
+            analyser.model or analyser.kind,
+        )
         day = Day(net, store, analyser, opts, stats, observer, run_id)
         try:
             await day.prefetch_meta(papers)
@@ -107,6 +115,7 @@ async def run_report(
             await analyser.close()
         stats.requests, stats.retries = net.requests, net.retries
     store.finish_run(run_id, "done", stats_dict(stats))
+    log.info("run %d done: %s", run_id, stats_dict(stats))
     report = Report(
         label=label,
         kind=opts.kind,
@@ -242,6 +251,12 @@ class Day:
             doc, fallbacks = await self.read(paper)
             result = await self.analyse(paper, doc, fallbacks)
             self.store.record_paper(self.run_id, paper.id, "ok", None)
+            log.info(
+                "%s: read from %s, grounding %.0f%%",
+                paper.id,
+                doc.source,
+                100 * (result.grounding.score if result.grounding else 0),
+            )
             return result
         except LLMUnavailable:
             raise  # a configuration problem, not this paper's: stop the run
@@ -254,6 +269,7 @@ class Day:
             calls = getattr(e, "calls", [])  # what a failed analysis cost is recorded too
             self.count(calls)
             self.store.record_calls(self.run_id, paper.id, calls)
+            log.warning("%s failed: %s", paper.id, reason)
             self.stats.failed += 1
             self.stats.failures.append((paper.id, reason))
             self.observer.stage("failed")
