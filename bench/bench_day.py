@@ -14,6 +14,7 @@ import argparse
 import json
 import math
 import os
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -114,6 +115,11 @@ def run(args: list[str], env: dict[str, str]) -> tuple[float, float]:
     return wall, usage.ru_maxrss / 1024
 
 
+def last_run_stats(home: Path) -> dict:
+    with sqlite3.connect(home / "dailypapers.db") as db:
+        return json.loads(db.execute("SELECT stats FROM runs ORDER BY id DESC").fetchone()[0])
+
+
 def in_process_render(home: Path, day: str) -> float:
     """Archive → report → Markdown and HTML, without the interpreter's start-up."""
     from dailypapers.pipeline import from_archive
@@ -162,6 +168,7 @@ def main() -> None:
 
     wall, rss = run(report, env)
     http = len(web.paths())
+    http_retries = last_run_stats(Path(home))["retries"]
     calls, limited = len(llm.requests), llm.limited
     latency = sum(llm.latencies) / len(llm.latencies)
     # the LLM-bound ideal, unless pacing the arXiv requests takes longer than that
@@ -184,8 +191,8 @@ def main() -> None:
         ("ratio wall / ideal (target ≤ 1.2)", f"{wall / ideal:.2f}"),
         ("sequential (one paper after another)", f"{sequential:.2f} s"),
         ("speed-up over sequential", f"{sequential / wall:.1f}×"),
-        ("HTTP requests (HF + arXiv)", str(http)),
-        ("LLM calls (of which 429 answers)", f"{calls} ({limited})"),
+        ("HTTP requests (HF + arXiv) / retries", f"{http} / {http_retries}"),
+        ("LLM calls (of which 429 answers, retried by the SDK)", f"{calls} ({limited})"),
         ("peak RSS (target < 300 MB)", f"{rss:.0f} MB"),
         ("re-run wall time", f"{wall2:.2f} s"),
         ("re-run HTTP requests / LLM calls (target 0 / 0)", f"{http2} / {calls2}"),

@@ -96,7 +96,7 @@ def analyze_without_llm(doc: Document, paper: Paper, lang: str) -> Analysis:
     intro = doc.with_role("introduction")
     return Analysis(
         domains=_domains(doc, paper, lang),
-        contribution=(c := _contribution(abstract, intro))[1],
+        contribution=(c := _contribution(abstract, intro, paper))[1],
         contribution_evidence=Evidence(section=c[0], quote=c[1]),
         usage=_usage(doc, paper, abstract),
         innovations=_innovations(doc, intro, abstract),
@@ -116,11 +116,17 @@ def _domains(doc: Document, paper: Paper, lang: str) -> list[str]:
     return names or [f"{doc.primary_category}" if doc.primary_category else "—"]
 
 
-def _contribution(abstract: list[tuple[str, str]], intro: list[Section]) -> tuple[str, str]:
+def _contribution(
+    abstract: list[tuple[str, str]], intro: list[Section], paper: Paper
+) -> tuple[str, str]:
+    """The "we propose" sentence; else the abstract's first; else HF's AI summary, whose
+    numbers the grounding still checks against the paper."""
     for where, s in abstract + _prose(intro):
         if _PROPOSE.search(s):
             return where, s
-    return abstract[0] if abstract else ("Title", "")
+    if abstract:
+        return abstract[0]
+    return "Hugging Face AI summary", paper.ai_summary or paper.title
 
 
 def _first(
