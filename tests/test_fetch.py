@@ -10,7 +10,13 @@ import pytest
 
 from dailypapers import arxiv, hf
 from dailypapers.config import load_settings
-from dailypapers.errors import FutureDate, InvalidDate, RateLimited, ServiceUnreachable
+from dailypapers.errors import (
+    FetchError,
+    FutureDate,
+    InvalidDate,
+    RateLimited,
+    ServiceUnreachable,
+)
 from dailypapers.models import Paper
 from dailypapers.net import Net, retry_after_seconds
 
@@ -175,3 +181,29 @@ def test_version_from_redirect(recordings) -> None:
     rec.html["2609.00001v2"] = FIXTURES / "latexml_html/Melodiz_RBPO_icml2025.html"
     doc, reasons = run(read("2609.00001"))
     assert doc.source == "html" and doc.version == "v2" and reasons == []
+
+
+def test_server_error_retried_then_reported(recordings) -> None:
+    rec, server = recordings
+    rec.overrides["/api/daily_papers"] = [Reply(500, b"oops")] * 3
+    with pytest.raises(FetchError, match="HTTP 500"):
+        run(listing(DAY))
+    assert len([p for p in server.paths() if p.startswith("/api/daily")]) == 3
+
+
+def test_unreachable_arxiv_is_not_retried_for_every_paper(recordings, monkeypatch) -> None:
+    monkeypatch.setenv("DAILYPAPERS_ARXIV_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("DAILYPAPERS_HTTP_RETRIES", "1")
+
+    async def two_papers():
+        async with Net(load_settings()) as net:
+            out = []
+            for pid in ("2501.11120", "2407.16314"):
+                paper = Paper(id=pid, title="t", abstract="An abstract.")
+                out.append(await arxiv.read_paper(net, paper, None))
+            return out, net.services["arxiv"].requests
+
+    readings, requests = run(two_papers())
+    assert [r.doc.source for r in readings] == ["abstract", "abstract"]
+    assert requests == 2  # two tries for the first page, then arXiv is known to be down
+    assert "not retried in this run" in readings[1].fallbacks[0]

@@ -25,6 +25,7 @@ class Service:
     next_slot: float = 0.0
     requests: int = 0
     retries: int = 0
+    down: str | None = None  # why we could not connect, once we could not
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _sem: asyncio.Semaphore | None = None
 
@@ -94,46 +95,60 @@ class Net:
         return sum(s.retries for s in self.services.values())
 
     async def get(self, service: str, url: str, params: dict | None = None) -> httpx.Response:
-        """GET with pacing and bounded retries; the caller judges any final status."""
+        """GET with pacing and bounded retries; the caller judges any final status.
+
+        A service we could not connect to at all is not tried again in this run, so a day
+        with arXiv down falls back to abstracts at once instead of retrying every paper."""
         svc = self.services[service]
+        if svc.down:
+            raise ServiceUnreachable(f"{svc.down} (not retried in this run)", url=url)
         attempts = self.settings.http_retries + 1
-        for attempt in range(attempts):
-            last = attempt == attempts - 1
-            async with svc.sem:
-                await svc.wait_turn()
-                svc.requests += 1
-                try:
-                    resp = await self.client.get(url, params=params)
-                except (httpx.TimeoutException, httpx.TransportError) as e:
-                    if last:
-                        kind = (
-                            "timed out"
-                            if isinstance(e, httpx.TimeoutException)
-                            else ("unreachable")
-                        )
-                        raise ServiceUnreachable(
-                            f"{svc.name} {kind} at {url} — check the network or the base URL",
-                            url=url,
-                        ) from None
-                    svc.retries += 1
-                    svc.back_off(min(2.0**attempt, 30.0))
-                    continue
-            if resp.status_code in (429, 503):
-                wait = retry_after_seconds(resp.headers.get("Retry-After"))
-                if last or (wait is not None and wait > self.settings.max_retry_after):
-                    raise RateLimited(
-                        f"{svc.name} is rate-limiting us (HTTP {resp.status_code}) at {url}; "
-                        f"try again later",
-                        url=url,
-                        status=resp.status_code,
-                        retry_after=wait,
-                    )
-                svc.retries += 1
-                svc.back_off(wait if wait is not None else min(2.0 ** (attempt + 1), 30.0))
-                continue
-            if resp.status_code >= 500 and not last:
+        for attempt in range(1, attempts + 1):
+            try:
+                resp = await self._send(svc, url, params)
+            except (httpx.TimeoutException, httpx.TransportError) as e:
+                if attempt == attempts:
+                    raise self._unreachable(svc, url, e) from None
                 svc.retries += 1
                 svc.back_off(min(2.0**attempt, 30.0))
                 continue
-            return resp
-        raise AssertionError("unreachable")  # the loop always returns or raises
+            wait = self._retry_wait(resp, attempt)
+            if wait is None:
+                return resp
+            if attempt == attempts or wait > self.settings.max_retry_after:
+                if resp.status_code not in (429, 503):
+                    return resp  # a server error: the caller reports its status
+                raise RateLimited(
+                    f"{svc.name} is rate-limiting us (HTTP {resp.status_code}) at {url}; "
+                    "try again later",
+                    url=url,
+                    status=resp.status_code,
+                    retry_after=wait,
+                )
+            svc.retries += 1
+            svc.back_off(wait)
+        raise AssertionError("unreachable")  # the last attempt returns or raises
+
+    async def _send(self, svc: Service, url: str, params: dict | None) -> httpx.Response:
+        async with svc.sem:
+            await svc.wait_turn()
+            svc.requests += 1
+            return await self.client.get(url, params=params)
+
+    @staticmethod
+    def _retry_wait(resp: httpx.Response, attempt: int) -> float | None:
+        """Seconds to wait before trying again, or None if this answer is final."""
+        if resp.status_code in (429, 503):
+            wait = retry_after_seconds(resp.headers.get("Retry-After"))
+            return wait if wait is not None else min(2.0**attempt, 30.0)
+        if resp.status_code >= 500:
+            return min(2.0**attempt, 30.0)
+        return None
+
+    @staticmethod
+    def _unreachable(svc: Service, url: str, e: Exception) -> ServiceUnreachable:
+        kind = "timed out" if isinstance(e, httpx.TimeoutException) else "unreachable"
+        message = f"{svc.name} {kind} at {url} — check the network or the base URL"
+        if isinstance(e, httpx.ConnectError):
+            svc.down = message
+        return ServiceUnreachable(message, url=url)
