@@ -106,7 +106,7 @@ async def run_report(
         day = Day(net, store, analyser, opts, stats, observer, run_id)
         try:
             await day.prefetch_meta(papers)
-            results = await asyncio.gather(*(day.paper(p) for p in papers))
+            results = await every_paper(day, papers)
         except BaseException:
             stats.requests, stats.retries = net.requests, net.retries
             store.finish_run(run_id, "interrupted", stats_dict(stats))
@@ -127,6 +127,18 @@ async def run_report(
         papers=list(results),
     )
     return report, stats
+
+
+async def every_paper(day: Day, papers: list[Paper]) -> list[PaperResult]:
+    """All papers at once; if the run must stop, the papers still in flight stop with it."""
+    tasks = [asyncio.create_task(day.paper(p)) for p in papers]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
 
 
 async def list_papers(net: Net, store: Store, opts: Options, today: date) -> tuple[str, list]:
