@@ -107,8 +107,9 @@ def provenance_line(p: Provenance, t: dict[str, str]) -> str:
         f"{SOURCE_NAMES[p.source]}{version}",
         f"{t['read']} {p.chars_read:,}/{p.chars_total:,} {t['chars']} (~{p.tokens_read:,} tokens)",
     ]
-    if p.cut_sections:
-        parts.append(f"{t['cut']}: {', '.join(p.cut_sections)}")
+    if p.cut_sections:  # the JSON lists them all
+        shown = p.cut_sections[:3] + (["…"] if len(p.cut_sections) > 3 else [])
+        parts.append(f"{t['cut']} ({len(p.cut_sections)}): {', '.join(shown)}")
     if p.analyser == "llm":
         parts.append(f"{t['model']} {p.model} · {t['prompt']} {p.prompt_version}")
     else:
