@@ -107,6 +107,8 @@ def test_html_escapes_hostile_listing(recordings, tmp_path) -> None:
     assert "&lt;img src=x onerror=alert(&#39;kw&#39;)&gt;" in html
     assert "&lt;script&gt;alert(&#39;author&#39;)" in html
     assert '<meta name="viewport"' in html and 'href="#p1"' in html
+    md = cli("report", "2026-04-01", "-o", "-", "--quiet").output
+    assert "<script" not in md and "<img" not in md and "&lt;script>alert('title')" in md
 
 
 def test_failed_paper_appears_with_reason(recordings, monkeypatch, tmp_path) -> None:
