@@ -43,6 +43,7 @@ def test_day_listing_typed(recordings) -> None:
     assert opus.listed_at.isoformat().startswith("2026-02-05T02:34:23")
     assert opus.published_at.isoformat().startswith("2026-02-05T07:34:23")
     assert opus.github_repo is None and "data selection" in opus.ai_keywords
+    assert "only 4.7% additional compute overhead" in opus.abstract  # TeX escape undone
     assert any(p.github_repo for p in papers)
 
 

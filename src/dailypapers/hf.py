@@ -67,6 +67,8 @@ def parse_listing(entries: list[dict[str, Any]]) -> list[Paper]:
 
 
 def _clean(text: str) -> str:
+    """Whitespace folded, and the TeX escapes abstracts keep (`4.7\\%`) undone."""
+    text = re.sub(r"\\([%&_#$])", r"\1", text)
     return re.sub(r"\s+", " ", text).strip()
 
 
