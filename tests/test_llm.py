@@ -7,9 +7,11 @@ import json
 import time
 
 import pytest
+from typer.testing import CliRunner
 
 from dailypapers import pipeline
 from dailypapers.analyze import pack, user_message
+from dailypapers.cli import app
 from dailypapers.config import load_settings
 from dailypapers.llm import extract_json, strict_schema
 from dailypapers.models import Analysis, Block, Document, Paper, Section
@@ -199,10 +201,6 @@ def fabricated(request: dict) -> Reply:
 
 
 def analyze_md(policy: str, tmp_path) -> tuple[str, dict]:
-    from typer.testing import CliRunner
-
-    from dailypapers.cli import app
-
     out = tmp_path / f"{policy}.json"
     res = CliRunner().invoke(app, ["analyze", PAPER, "--unverified", policy, "-o", "-"])
     assert res.exit_code == 0, res.output
@@ -220,6 +218,8 @@ def test_fabricated_number_is_marked_exactly(llm, tmp_path) -> None:
     bad = [v["item"] for v in data["grounding"]["verdicts"] if not v["verified"]]
     assert bad == ["results[0]"] and data["grounding"]["score"] < 1
     assert len(llm.requests) == 1
+    html = CliRunner().invoke(app, ["show", PAPER, "--format", "html"]).output
+    assert html.count('<span class="warn" title="numbers not in the paper: 987.6%">') == 1
 
 
 def test_retry_uses_the_corrected_answer(llm, tmp_path) -> None:
