@@ -284,3 +284,19 @@ def test_qwen_gets_thinking_turned_off(llm, monkeypatch) -> None:
     request = llm.requests[0]
     assert request["enable_thinking"] is False
     assert request["chat_template_kwargs"] == {"enable_thinking": False}
+
+
+def test_abstract_only_paper_goes_in_once() -> None:
+    doc = Document(
+        source="abstract",
+        title="T",
+        abstract="We propose X.",
+        sections=[
+            Section(
+                title="Abstract",
+                role="abstract",
+                blocks=[Block(kind="paragraph", text="We propose X.")],
+            )
+        ],
+    )
+    assert pack(doc, 10**6).text.count("We propose X.") == 1

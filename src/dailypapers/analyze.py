@@ -69,7 +69,7 @@ def pack(doc: Document, budget: int) -> Packed:
     they fit, the most important one that did not fit is cut at a paragraph boundary to
     fill what is left, and the rest are listed as cut. The output keeps the paper's order."""
     head = f"# {doc.title}\n\n## Abstract\n\n{doc.abstract}".strip()
-    body = [s for s in doc.sections if s.role != "references" and s.blocks]
+    body = [s for s in doc.sections if s.role not in ("references", "abstract") and s.blocks]
     pieces = [(s, section_markdown(s)) for s in body]
     notes = "## Footnotes\n\n" + "\n".join(doc.footnotes) if doc.footnotes else ""
     whole = "\n\n".join([head, *(md for _, md in pieces), notes]).strip()
