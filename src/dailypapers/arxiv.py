@@ -146,7 +146,7 @@ def abstract_document(paper: Paper, meta: ArxivMeta | None) -> Document:
         authors=[Author(name=a) for a in (paper.authors or (meta.authors if meta else []))],
         abstract=abstract,
         sections=[Section(title="Abstract", role="abstract", blocks=blocks)] if blocks else [],
-        links=[u for u in (paper.github_repo, paper.project_page) if u],
+        links=[u for u in (paper.github_repo, paper.project_page) if u] + comment_links(meta),
         categories=meta.categories if meta else [],
         primary_category=meta.primary_category if meta else None,
         comment=meta.comment if meta else None,
@@ -213,5 +213,13 @@ def _with_meta(doc: Document, meta: ArxivMeta | None) -> Document:
             "title": doc.title if doc.source == "html" else (meta.title or doc.title),
             "abstract": doc.abstract or meta.summary,
             "version": doc.version or meta.version,
+            "links": list(dict.fromkeys(doc.links + comment_links(meta))),
         }
     )
+
+
+def comment_links(meta: ArxivMeta | None) -> list[str]:
+    """The author's comment often carries the code URL ("Code: https://github.com/...")."""
+    if meta is None or not meta.comment:
+        return []
+    return [u.rstrip(".,;)") for u in re.findall(r"https?://\S+", meta.comment)]
