@@ -98,11 +98,13 @@ def test_html_escapes_hostile_listing(recordings, tmp_path) -> None:
     day[0]["paper"]["summary"] = "We propose <img src=x onerror=alert('abstract')> a method."
     day[0]["paper"]["authors"][0]["name"] = "<script>alert('author')</script>"
     day[0]["paper"]["ai_keywords"] = ["<img src=x onerror=alert('kw')>"]
+    day[0]["paper"]["githubRepo"] = "javascript:alert('repo')"
     rec.days["2026-04-01"] = day
     out = tmp_path / "evil.html"
     cli("report", "2026-04-01", "--format", "html", "-o", str(out), "--quiet")
     html = out.read_text()
     assert "<script>alert" not in html and "<img src=x" not in html
+    assert "javascript:" not in html
     assert "&lt;script&gt;alert(&#39;title&#39;)&lt;/script&gt;" in html
     assert "&lt;img src=x onerror=alert(&#39;kw&#39;)&gt;" in html
     assert "&lt;script&gt;alert(&#39;author&#39;)" in html

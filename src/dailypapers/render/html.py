@@ -20,10 +20,15 @@ def _env() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.tests["web_url"] = is_web_url  # only http(s) links become hrefs, never javascript:
     env.globals.update(
         source_name=source_name, provenance_line=provenance_line, result_line=result_line
     )
     return env
+
+
+def is_web_url(value: object) -> bool:
+    return isinstance(value, str) and value.lower().startswith(("https://", "http://"))
 
 
 def render_html(report: Report) -> str:
