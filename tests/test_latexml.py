@@ -286,3 +286,28 @@ def test_citation_links_never_give_the_version() -> None:
     page = (FIXTURES / "latexml_html/TudorAndrei_dontpatronizeme-Semeval2022_acl.html").read_text()
     assert "arxiv.org/abs/1803.11175" in page
     assert parse_html(page).version is None
+
+
+def test_algorithm_float_keeps_its_steps() -> None:
+    page = (
+        """<html><body><div class="ltx_page_main"><div class="ltx_page_content">
+    <article class="ltx_document"><h1 class="ltx_title ltx_title_document">Algo</h1>
+    <section class="ltx_section" id="S1"><h2 class="ltx_title ltx_title_section">
+    <span class="ltx_tag ltx_tag_section">1 </span>Method</h2>
+    <div class="ltx_para"><p class="ltx_p">"""
+        + "Our method is described below. " * 30
+        + """</p></div>
+    <figure class="ltx_float ltx_float_algorithm ltx_framed_top" id="alg1">
+    <figcaption class="ltx_caption"><span class="ltx_tag ltx_tag_float">Algorithm 1 </span>
+    Greedy decoding</figcaption>
+    <div class="ltx_listing ltx_listing">
+    <div class="ltx_listingline"><span class="ltx_tag">1:</span> <b>for</b> <math alttext="t=1"
+     display="inline"><mi>t</mi></math> to T <b>do</b></div>
+    <div class="ltx_listingline"><span class="ltx_tag">2:</span> pick the best token</div>
+    </div></figure></section></article></div></div></body></html>"""
+    )
+    doc = parse_html(page)
+    algo = next(b for b in doc.sections[0].blocks if b.kind == "code")
+    assert algo.label == "Algorithm 1" and algo.caption.endswith("Greedy decoding")
+    assert "for $t=1$ to T do" in algo.text and "pick the best token" in algo.text
+    assert "**Algorithm 1 Greedy decoding**" in doc.markdown()

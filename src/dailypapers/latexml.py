@@ -330,6 +330,10 @@ def _figure(el: etree._Element) -> Block:
     if is_table and tables:
         body = "\n\n".join(table_markdown(t) for t in tables)
         return Block(kind="table", text=body, label=label, caption=caption)
+    lines = el.xpath(f".//*[{_xp('ltx_listingline')}]")
+    if lines:  # an algorithm float: its steps are method, not decoration
+        code = "\n".join(text_of(ln) for ln in lines).replace("\u2423", " ")
+        return Block(kind="code", text=code, label=label, caption=caption)
     return Block(kind="figure", label=label, caption=caption)
 
 

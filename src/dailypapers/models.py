@@ -71,7 +71,8 @@ class Block(BaseModel):
         if self.kind == "figure":
             return f"*{self.caption}*" if self.caption else ""
         if self.kind == "code":
-            return f"```\n{self.text}\n```"
+            head = f"**{self.caption}**\n\n" if self.caption else ""
+            return f"{head}```\n{self.text}\n```"
         return self.text
 
     def plain(self) -> str:
