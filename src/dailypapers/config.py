@@ -40,6 +40,7 @@ ENV = {
     "unverified": "DAILYPAPERS_UNVERIFIED",
     "price_in": "DAILYPAPERS_PRICE_IN",
     "price_out": "DAILYPAPERS_PRICE_OUT",
+    "keep_sources": "DAILYPAPERS_KEEP_SOURCES",
 }
 ENV_HOME = "DAILYPAPERS_HOME"
 DEFAULT_OPENAI_URL = "https://api.openai.com/v1"
@@ -70,6 +71,7 @@ class Settings(BaseModel):
     unverified: Policy = "retry"
     price_in: float | None = None  # USD per million input tokens, for the cost estimate
     price_out: float | None = None
+    keep_sources: bool = True  # keep fetched pages and PDFs (~80 KB a paper, compressed)
 
     @property
     def llm_configured(self) -> bool:

@@ -299,9 +299,10 @@ class Day:
         reading = await arxiv.read_paper(self.net, paper, meta)
         self.stats.fetched += 1
         self.observer.stage("fetched")
+        keep = self.analyser.settings.keep_sources
         for kind, url, body in reading.fetched:
             version = reading.doc.version if kind == reading.doc.source else None
-            self.store.save_source(paper.id, version, kind, url, body)
+            self.store.save_source(paper.id, version, kind, url, body if keep else None)
         self.store.save_document(reading.doc, reading.fallbacks)
         self.stats.parsed += 1
         self.observer.stage("parsed")
