@@ -1,0 +1,41 @@
+"""Settings: CLI over environment over config file over defaults, and clear errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from dailypapers.config import load_settings
+from dailypapers.errors import ConfigError
+
+
+def test_precedence(clean_env, monkeypatch) -> None:
+    clean_env.mkdir(parents=True)
+    (clean_env / "config.toml").write_text(
+        'model = "from-file"\nlang = "en"\nconcurrency = 3\nopenai_base_url = "http://x/v1"\n'
+    )
+    s = load_settings()
+    assert (s.model, s.lang, s.concurrency, s.llm_configured) == ("from-file", "en", 3, True)
+    monkeypatch.setenv("DAILYPAPERS_MODEL", "from-env")
+    s = load_settings(lang="zh")
+    assert (s.model, s.lang, s.concurrency) == ("from-env", "zh", 3)
+
+
+def test_defaults_without_llm() -> None:
+    s = load_settings()
+    assert not s.llm_configured and s.lang == "zh" and s.unverified == "retry"
+    assert s.arxiv_api_delay == 3.0 and s.user_agent.startswith("dailypapers/")
+
+
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ('modle = "x"\n', "unknown keys in"),
+        ("concurrency = \n", "cannot read config file"),
+        ('concurrency = "many"\n', "invalid setting concurrency"),
+    ],
+)
+def test_bad_config_file(clean_env, text, message) -> None:
+    clean_env.mkdir(parents=True)
+    (clean_env / "config.toml").write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        load_settings()
