@@ -199,3 +199,16 @@ def test_approximate_numbers_allow_rounding_only_when_marked() -> None:
     assert approx.verdict("results[0]").verified, approx.verdict("results[0]").reason
     exact = ground(analysis(result("延迟降低 15%", ["15%"], quote="")), paper)
     assert exact.verdict("results[0]").missing_numbers == ["15%"]
+
+
+def test_numbers_with_attached_units_are_checked() -> None:
+    paper = Document(source="html", title="T", abstract="Latency is 100 ms on an 80 GB A100.")
+    ok = ground(analysis(result("延迟为 100ms，显存 80GB", ["100ms"], quote="")), paper)
+    assert ok.verdict("results[0]").verified
+    bad = ground(analysis(result("延迟为 120ms", ["120ms"], quote="")), paper)
+    assert bad.verdict("results[0]").missing_numbers == ["120"]
+
+
+def test_digits_in_links_are_not_claims() -> None:
+    found = numbers("Code: https://github.com/kitefishai/KiteFish-A1-1.5B-Math, 2× faster")
+    assert [n.text for n in found] == ["2×"]

@@ -139,3 +139,14 @@ def test_output_written_atomically(recordings, tmp_path, fmt) -> None:
     cli("report", DAY, "--top", "2", "--format", fmt, "-o", str(out), "--quiet")
     assert out.exists() and out.stat().st_size > 500
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+@pytest.mark.parametrize(
+    "day", ["2026-02-11", "2026-02-12", "2026-02-18", "2026-02-19", "2026-02-20"]
+)
+def test_no_llm_reports_are_fully_grounded(recordings, day) -> None:
+    data = json.loads(
+        cli("report", day, "--no-llm", "--format", "json", "-o", "-", "--quiet").output
+    )
+    assert data["grounding_score"] == 1.0
+    assert all(p["status"] == "ok" for p in data["papers"])

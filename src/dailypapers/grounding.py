@@ -35,9 +35,10 @@ _NUM = re.compile(
     r"(?<![\w.\-])(?P<neg>[-−–])?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
     r"(?P<unit>\s?(?:%|％|percent|per cent|个百分点|pp|p\.p\.|points?|[x×]|-?fold|倍|"
     r"(?:thousand|million|billion|trillion|mn|bn)\b|[kKMBT](?![a-zA-Z])|万|亿|千))?"
-    r"(?![\d.]*[a-zA-Z]{2})",
+    r"(?!\d|\.\d)",
     re.I,
 )
+_URL = re.compile(r"(?:https?://|www\.)\S+")
 _RANGE = re.compile(r"(?<=\d)\s*[-–~～]\s*(?=\d)")
 _REFERENCE = re.compile(
     r"(table|figure|fig\.|section|sec\.|eq\.|equation|appendix|表|图|第)"
@@ -63,8 +64,10 @@ class Number:
 
 def numbers(text: str, *, skip_references: bool = True) -> list[Number]:
     """The numbers of a text with their magnitudes; identifiers such as GPT-4o, H100 or
-    Qwen3 are left alone, and so are references like "Table 2" when `skip_references`."""
+    Qwen3 and URLs are left alone, and so are references like "Table 2" when
+    `skip_references`."""
     out: list[Number] = []
+    text = _URL.sub(" ", text)  # a link's digits are not claims
     text = _RANGE.sub(" to ", text)  # both ends of 10-20 / 10–20 / 10~20 count
     for m in _NUM.finditer(text):
         if skip_references and _REFERENCE.search(text[max(0, m.start() - 12) : m.start()]):
