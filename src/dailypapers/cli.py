@@ -11,7 +11,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -312,23 +312,12 @@ def show(
 def archived(store: Store, what: str, lang: Lang) -> Report:
     kind: hf.Period = "week" if "-W" in what else "month" if len(what) == 7 else "day"
     if arxiv.valid_id(what):
-        base = arxiv.split_version(what)[0]
-        found = store.document(base)
-        paper = Paper(id=base, title=found[0].title if found else base)
-        hit = store.analysis(paper, None, None, None, lang)
-        if hit is None:
+        one = pipeline.paper_from_archive(store, arxiv.split_version(what)[0], lang)
+        if one is None:
             raise NotInArchive(
                 f"{what} has no {lang} analysis in the archive: run `dailypapers analyze {what}`"
             )
-        return Report(
-            label=base,
-            kind="paper",
-            lang=lang,
-            generated_at=datetime.now(UTC),
-            analyser=hit.provenance.analyser if hit.provenance else "no-llm",
-            model=hit.provenance.model if hit.provenance else None,
-            papers=[hit],
-        )
+        return one
     label = hf.parse_period(what, kind)
     rebuilt = pipeline.from_archive(store, label, kind, lang)
     if rebuilt is None:

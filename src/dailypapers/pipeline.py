@@ -438,3 +438,21 @@ def from_archive(store: Store, label: str, kind: ReportKind, lang: Lang) -> Repo
         model=", ".join(sorted(models)) or None,
         papers=results,
     )
+
+
+def paper_from_archive(store: Store, arxiv_id: str, lang: Lang) -> Report | None:
+    """One archived paper's analysis as a report, without network."""
+    found = store.document(arxiv_id)
+    paper = Paper(id=arxiv_id, title=found[0].title if found else arxiv_id)
+    hit = store.analysis(paper, None, None, None, lang)
+    if hit is None or hit.provenance is None:
+        return None
+    return Report(
+        label=arxiv_id,
+        kind="paper",
+        lang=lang,
+        generated_at=datetime.now(UTC),
+        analyser=hit.provenance.analyser,
+        model=hit.provenance.model,
+        papers=[hit],
+    )
