@@ -52,7 +52,8 @@ def test_show_and_history_need_no_network(recordings, monkeypatch) -> None:
     monkeypatch.setenv("DAILYPAPERS_ARXIV_URL", "http://127.0.0.1:9")
     shown = cli("show", DAY)
     assert shown.count("## 📄") == 50 and shown.count("not analysed yet") == 45
-    assert DAY in cli("history")
+    history = cli("history")
+    assert DAY in history and "│ 50     │ 5 " in history
     one = cli("show", "2501.11120", "--format", "html")
     assert "Tell me about yourself" in one and one.count("<article") == 1
 

@@ -283,10 +283,10 @@ def history() -> None:
         out.print("the archive is empty: run `dailypapers report` first")
         return
     table = Table(title=f"Archive — {settings.db_path}")
-    for col in ("period", "kind", "papers", "listed at"):
+    for col in ("period", "kind", "papers", "analysed", "listed at"):
         table.add_column(col)
     for r in rows:
-        table.add_row(r["period"], r["kind"], str(r["n"]), r["fetched_at"])
+        table.add_row(r["period"], r["kind"], str(r["n"]), str(r["analysed"]), r["fetched_at"])
     out.print(table)
 
 

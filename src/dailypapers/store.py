@@ -129,9 +129,12 @@ class Store:
         return [Paper.model_validate(p) for p in json.loads(row[0])] if row else None
 
     def listings(self) -> list[sqlite3.Row]:
+        """Every archived period with its paper count and how many of those are analysed."""
         return self.db.execute(
-            "SELECT period, kind, fetched_at, json_array_length(papers) AS n FROM listings "
-            "ORDER BY period DESC"
+            "SELECT period, kind, fetched_at, json_array_length(papers) AS n, "
+            "(SELECT count(DISTINCT a.id) FROM json_each(papers) AS p JOIN analyses AS a "
+            " ON a.id = json_extract(p.value, '$.id')) AS analysed "
+            "FROM listings ORDER BY period DESC"
         ).fetchall()
 
     # sources and documents
