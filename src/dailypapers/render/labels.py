@@ -46,6 +46,7 @@ LABELS = {
         "dropped": "已删除未核验项",
         "fallback": "降级原因",
         "no_results": "论文中未找到带数字的实验结果。",
+        "list_sep": "、",
         "report_score": "全报告核验率",
     },
     "en": {
@@ -89,6 +90,7 @@ LABELS = {
         "dropped": "unverified items dropped",
         "fallback": "fallbacks",
         "no_results": "No results with numbers were found in the paper.",
+        "list_sep": ", ",
         "report_score": "report grounding",
     },
 }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ..models import Analysis, PaperResult, Report
+from ..models import Analysis, PaperResult, Report, Result
 from .labels import (
     LABELS,
     SEPARATOR,
@@ -92,19 +92,21 @@ def analysis_markdown(a: Analysis, result: PaperResult, t: dict[str, str]) -> st
         if u.code_urls and not all(x in u.code for x in u.code_urls)
         else ""
     )
-    joiner = "、" if t is LABELS["zh"] else ", "
     parts = [
-        f"1. **{t['domains']}**：\n{joiner.join(a.domains)}",
+        f"1. **{t['domains']}**：\n{t['list_sep'].join(a.domains)}",
         f"2. **{t['contribution']}**：\n{a.contribution}{_mark(result, 'contribution', t)}",
         f"3. **{t['usage']}**：{_mark(result, 'usage', t)}\n"
         f"*   **{t['inputs']}**：{u.inputs}\n*   **{t['outputs']}**：{u.outputs}\n"
         f"*   **{t['workflow']}**：" + (f"\n{workflow}" if workflow else t["none"]) + "\n"
         f"*   **{t['hardware']}**：{u.hardware}\n*   **{t['code']}**：{code}",
         f"4. **{t['innovations']}**：\n"
-        + "\n".join(
-            f"*   {f'**{x.name}**：' if x.name else ''}{x.explanation}"
-            f"{_mark(result, f'innovations[{i}]', t)}"
-            for i, x in enumerate(a.innovations)
+        + (
+            "\n".join(
+                f"*   {f'**{x.name}**：' if x.name else ''}{x.explanation}"
+                f"{_mark(result, f'innovations[{i}]', t)}"
+                for i, x in enumerate(a.innovations)
+            )
+            or f"*   {t['none']}"
         ),
         f"5. **{t['results']}**：\n"
         + (
@@ -118,7 +120,7 @@ def analysis_markdown(a: Analysis, result: PaperResult, t: dict[str, str]) -> st
     return "\n\n".join(parts) + "\n"
 
 
-def result_line(r, t: dict[str, str]) -> str:
+def result_line(r: Result, t: dict[str, str]) -> str:
     details = [x for x in (r.benchmark, r.metric) if x]
     if r.values and not all(v in r.claim for v in r.values):
         details.append(", ".join(r.values))
