@@ -6,7 +6,9 @@ import time
 
 from rich.console import Console
 from rich.live import Live
+from rich.progress_bar import ProgressBar
 from rich.table import Table
+from rich.text import Text
 
 from .config import Settings
 from .pipeline import Observer, Stats
@@ -41,12 +43,12 @@ class LiveProgress(Observer):
         done = self.counts["analysed"] + self.counts["failed"]
         elapsed = time.monotonic() - self.start
         eta = (elapsed / done * (self.total - done)) if done else None
-        table = Table.grid(padding=(0, 2))
+        table = Table.grid(padding=(0, 1))
+        stages = " · ".join(f"{s} {self.counts[s]}" for s in STAGES)
+        timing = f"{elapsed:.0f}s" + (f", ETA {eta:.0f}s" if eta is not None else "")
         table.add_row(
-            f"listed {self.total}",
-            *(f"{s} {self.counts[s]}" for s in STAGES),
-            f"elapsed {elapsed:.0f}s",
-            f"ETA {eta:.0f}s" if eta is not None else "",
+            ProgressBar(total=self.total or None, completed=done, width=20),
+            Text(f"{done}/{self.total} · {timing} · {stages}", no_wrap=True, overflow="ellipsis"),
         )
         return table
 
