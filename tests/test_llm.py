@@ -300,3 +300,10 @@ def test_abstract_only_paper_goes_in_once() -> None:
         ],
     )
     assert pack(doc, 10**6).text.count("We propose X.") == 1
+
+
+def test_english_prompt_with_lang_en(llm, monkeypatch) -> None:
+    monkeypatch.setenv("DAILYPAPERS_LANG", "en")
+    result, _ = analyze()
+    assert result.status == "ok" and result.provenance.prompt_version == "analysis-en-1"
+    assert llm.requests[0]["messages"][0]["content"].startswith("You are a careful")

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from dailypapers.cli import app
 
 from conftest import DAY, DAY_IDS, HTML_PAGES, PDFS
+from servers import FIXTURES
 
 SECTIONS_ZH = ["应用领域", "一句话核心贡献", "使用指南", "主要创新点", "实验效果"]
 SECTIONS_EN = [
@@ -150,3 +151,12 @@ def test_no_llm_reports_are_fully_grounded(recordings, day) -> None:
     )
     assert data["grounding_score"] == 1.0
     assert all(p["status"] == "ok" for p in data["papers"])
+
+
+def test_min_upvotes_and_top(recordings) -> None:
+    listing = json.loads((FIXTURES / f"hf_api/daily_papers_{DAY}.json").read_text())
+    popular = [e["paper"]["id"] for e in listing if e["paper"]["upvotes"] >= 30]
+    md = cli("report", DAY, "--min-upvotes", "30", "-o", "-", "--quiet").output
+    assert [p["id"] for p in parse_markdown(md)] == popular
+    top = parse_markdown(cli("report", DAY, "--top", "2", "-o", "-", "--quiet").output)
+    assert [p["id"] for p in top] == popular[:2]  # the listing is sorted by upvotes
