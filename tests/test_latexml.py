@@ -311,3 +311,18 @@ def test_algorithm_float_keeps_its_steps() -> None:
     assert algo.label == "Algorithm 1" and algo.caption.endswith("Greedy decoding")
     assert "for $t=1$ to T do" in algo.text and "pick the best token" in algo.text
     assert "**Algorithm 1 Greedy decoding**" in doc.markdown()
+
+
+def test_acknowledgements_are_their_own_section() -> None:
+    page = (FIXTURES / "latexml_html/TudorAndrei_dontpatronizeme-Semeval2022_acl.html").read_text()
+    thanks = (
+        '<div class="ltx_acknowledgements"><h6 class="ltx_title '
+        'ltx_title_acknowledgements">Acknowledgements.</h6>We thank the reviewers.</div>'
+    )
+    page = page.replace('<section id="S5"', thanks + '<section id="S5"', 1)
+    doc = parse_html(page)
+    heads = [s.heading for s in doc.sections if s.level == 1]
+    assert heads[heads.index("Acknowledgements.") + 1] == "5 Conclusion"
+    assert "We thank the reviewers." not in " ".join(
+        b.text for s in doc.sections if s.title == "Results" for b in s.blocks
+    )

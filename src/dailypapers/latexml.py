@@ -255,14 +255,19 @@ def _walk(el: etree._Element, sections: list[Section], parent: Section | None) -
         if not isinstance(child.tag, str) or any(has_class(child, c) for c in skip):
             continue
         level = next((lv for c, lv in SECTION_LEVELS.items() if has_class(child, c)), None)
-        if level is not None and child.tag == "section":
+        if has_class(child, "ltx_acknowledgements"):  # a titled div, not a section
+            level = 1
+        elif child.tag != "section":
+            level = None
+        if level is not None:
             sections.append(_new_section(child, level, parent))
             _walk(child, sections, sections[-1])
             current = parent
             continue
-        if has_class(child, "ltx_title") and parent is not None:
-            continue
-        blocks = _blocks(child)
+        blocks = [] if has_class(child, "ltx_title") and parent is not None else _blocks(child)
+        tail = re.sub(r"\s+", " ", child.tail or "").strip()
+        if tail:  # text straight after an element, as in an acknowledgements div
+            blocks.append(Block(kind="paragraph", text=tail))
         if not blocks:
             continue
         if current is None:
