@@ -52,6 +52,11 @@ _COMPARE = re.compile(
     r"accuracy|increase|decrease|\bvs\.?\b|relative",
     re.I,
 )
+_RESULT_TABLE = re.compile(
+    r"result|accuracy|score|performance|ablation|benchmark|compar|"
+    r"error|rate|\bvs\.?\b|%",
+    re.I,
+)
 _HARDWARE = re.compile(
     r"\b(GPUs?|TPUs?|A100|H100|H800|H20|V100|A800|RTX\s?\d+|L40S?|"
     r"GPU[- ]hours?|NPUs?|Ascend)\b"
@@ -191,6 +196,8 @@ def _innovations(
     for where, text in list(dict.fromkeys(items))[:3]:
         lead = re.match(r"^([^:.;]{3,60}):\s", text)  # "Name: explanation" list items
         name = lead.group(1).strip() if lead else ""
+        if len(name.split()) > 6 or re.search(r"follow", name, re.I):
+            name = ""  # a sentence that ends in a colon, not a name
         out.append(
             Innovation(name=name, explanation=text, evidence=Evidence(section=where, quote=text))
         )
@@ -228,8 +235,10 @@ def _table_results(doc: Document) -> list[Result]:
     out = []
     for s in _result_sections(doc):
         for b in s.blocks:
-            if b.kind == "table" and b.caption:
+            if b.kind == "table" and b.caption and _RESULT_TABLE.search(b.caption):
                 nums = [n.text for n in numbers(b.text) if _meaningful(n.text)][:4]
+                if not nums:
+                    continue
                 out.append(
                     Result(
                         claim=b.caption,
