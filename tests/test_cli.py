@@ -102,3 +102,9 @@ def test_summary_with_cost_and_log_file(recordings, llm, monkeypatch, clean_env)
     assert "2 calls, 2,000 tokens in, 600 tokens out" in res.stderr
     assert "$0.0019" in res.stderr  # (2000 × 0.5 + 600 × 1.5) / 1e6
     assert (clean_env / "dailypapers.log").exists()
+
+
+def test_quiet_report_prints_nothing(recordings, clean_env) -> None:
+    res = dp("report", DAY, "--top", "2", "--quiet")
+    assert res.returncode == 0 and res.stdout == "" and res.stderr == ""
+    assert (clean_env / "reports" / f"{DAY}.zh.md").exists()

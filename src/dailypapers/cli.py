@@ -235,7 +235,7 @@ def report(
     if not result.papers:
         out.print(f"no papers were listed on {result.label}")
         return
-    emit(render(result, fmt), output, settings, f"{result.label}.{settings.lang}.{fmt}")
+    emit(render(result, fmt), output, settings, f"{result.label}.{settings.lang}.{fmt}", quiet)
     if not quiet:
         err.print(summary(stats, settings))
 
@@ -352,7 +352,7 @@ def setup_logging(settings: Settings) -> None:
     logger.setLevel(logging.INFO)
 
 
-def emit(text: str, output: str | None, settings: Settings, name: str) -> None:
+def emit(text: str, output: str | None, settings: Settings, name: str, quiet: bool = False) -> None:
     """Write the report atomically (temp file, then rename), or to stdout with `-o -`."""
     if output == "-":
         sys.stdout.write(text)
@@ -364,7 +364,8 @@ def emit(text: str, output: str | None, settings: Settings, name: str) -> None:
     ) as tmp:
         tmp.write(text)
     os.replace(tmp.name, path)
-    err.print(f"wrote {path}", highlight=False)
+    if not quiet:  # cron mails whatever a job prints
+        err.print(f"wrote {path}", highlight=False)
 
 
 def main() -> None:
