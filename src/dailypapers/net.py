@@ -27,13 +27,9 @@ class Service:
     retries: int = 0
     down: str | None = None  # why we could not connect, once we could not
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    _sem: asyncio.Semaphore | None = None
 
-    @property
-    def sem(self) -> asyncio.Semaphore:
-        if self._sem is None:
-            self._sem = asyncio.Semaphore(self.connections)
-        return self._sem
+    def __post_init__(self) -> None:
+        self.sem = asyncio.Semaphore(self.connections)
 
     async def wait_turn(self) -> None:
         """Space request starts at least `interval` apart."""
