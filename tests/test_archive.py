@@ -124,12 +124,18 @@ def wait_for(db_path, n: int, proc: subprocess.Popen, limit: float = 60) -> None
     raise AssertionError("the run did not get that far")
 
 
-def test_sigkill_half_way_loses_nothing(recordings, llm, monkeypatch) -> None:
-    llm.delay = 0.15
-    monkeypatch.setenv("DAILYPAPERS_CONCURRENCY", "2")
+def slow_run_until(llm, monkeypatch, delay: float, concurrency: int, analysed: int):
+    """A day's report in a subprocess, the LLM slowed down, once `analysed` papers are done."""
+    llm.delay = delay
+    monkeypatch.setenv("DAILYPAPERS_CONCURRENCY", str(concurrency))
     db_path = load_settings().db_path
     proc = spawn("report", DAY, "--quiet", "-o", "-")
-    wait_for(db_path, 15, proc)
+    wait_for(db_path, analysed, proc)
+    return proc, db_path
+
+
+def test_sigkill_half_way_loses_nothing(recordings, llm, monkeypatch) -> None:
+    proc, db_path = slow_run_until(llm, monkeypatch, delay=0.15, concurrency=2, analysed=15)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     done = analyses(db_path)
@@ -148,11 +154,7 @@ def test_sigkill_half_way_loses_nothing(recordings, llm, monkeypatch) -> None:
 
 
 def test_ctrl_c_stops_cleanly(recordings, llm, monkeypatch) -> None:
-    llm.delay = 0.3
-    monkeypatch.setenv("DAILYPAPERS_CONCURRENCY", "1")
-    db_path = load_settings().db_path
-    proc = spawn("report", DAY, "--quiet", "-o", "-")
-    wait_for(db_path, 2, proc)
+    proc, db_path = slow_run_until(llm, monkeypatch, delay=0.3, concurrency=1, analysed=2)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 1 and "Traceback" not in err
