@@ -263,15 +263,72 @@ def completion(
 Step = Callable[[dict], Reply]
 
 
+def server_tokens(request: dict) -> int:
+    """How a server's tokeniser counts a request: a little denser than our estimate."""
+    return int(sum(len(m["content"] or "") for m in request["messages"]) / 3.5)
+
+
+# What real servers answer when a prompt exceeds their context (see llm.py for the list).
+CONTEXT_REPLIES: dict[str, Callable[[int, int, int], dict]] = {
+    "vllm": lambda n_ctx, prompt, out: {
+        "object": "error",
+        "message": f"This model's maximum context length is {n_ctx} tokens. However, you "
+        f"requested {prompt + out} tokens ({prompt} in the messages, {out} in the completion). "
+        "Please reduce the length of the messages or completion.",
+        "type": "BadRequestError",
+        "param": None,
+        "code": 400,
+    },
+    "llama.cpp": lambda n_ctx, prompt, out: {
+        "error": {
+            "code": 400,
+            "message": "the request exceeds the available context size, try increasing it",
+            "type": "exceed_context_size_error",
+            "n_prompt_tokens": prompt,
+            "n_ctx": n_ctx,
+        }
+    },
+    "openai": lambda n_ctx, prompt, out: {
+        "error": {
+            "message": f"This model's maximum context length is {n_ctx} tokens. However, your "
+            f"messages resulted in {prompt} tokens. Please reduce the length of the messages.",
+            "type": "invalid_request_error",
+            "param": "messages",
+            "code": "context_length_exceeded",
+        }
+    },
+    "unstated": lambda n_ctx, prompt, out: {
+        "error": {"message": "prompt too long; exceeded max context length", "type": "error"}
+    },
+}
+
+
 class ScriptedLLM:
-    """An OpenAI-compatible chat server: scripted steps first, then faithful answers."""
+    """An OpenAI-compatible chat server: scripted steps first, then faithful answers.
+
+    `rejects` maps a response_format type to the 400 message that refuses it; `context` is
+    the server's context in its own tokens, enforced the way `context_style` says (a 400 in
+    one of CONTEXT_REPLIES' wordings, or "ollama": read only that much, silently)."""
 
     def __init__(self) -> None:
         self.requests: list[dict] = []
         self.script: list[Step] = []
-        self.reject_json_schema = False
+        self.rejects: dict[str, str] = {}
+        self.context: int | None = None
+        self.context_style = "vllm"
         self.delay = 0.0
         self.lock = threading.Lock()
+
+    @property
+    def reject_json_schema(self) -> bool:
+        return "json_schema" in self.rejects
+
+    @reject_json_schema.setter
+    def reject_json_schema(self, value: bool) -> None:
+        if value:
+            self.rejects["json_schema"] = "response_format json_schema is not supported"
+        else:
+            self.rejects.pop("json_schema", None)
 
     def handle(self, path: str, query: dict[str, list[str]], body: bytes) -> Reply:
         if not path.endswith("/chat/completions"):
@@ -283,20 +340,21 @@ class ScriptedLLM:
         if step is not None:
             return step(request)
         fmt = (request.get("response_format") or {}).get("type")
-        if fmt == "json_schema" and self.reject_json_schema:
-            return json_reply(
-                {
-                    "error": {
-                        "message": "response_format json_schema is not supported",
-                        "type": "invalid_request_error",
-                    }
-                },
-                400,
-            )
+        if fmt in self.rejects:
+            error = {"message": self.rejects[fmt], "type": "invalid_request_error"}
+            headers = {"Content-Type": "application/json"}
+            return Reply(400, json.dumps({"error": error}).encode(), headers, self.delay)
+        prompt = server_tokens(request)
+        out = request.get("max_tokens") or request.get("max_completion_tokens") or 0
+        if self.context and self.context_style != "ollama" and prompt + out > self.context:
+            body = CONTEXT_REPLIES[self.context_style](self.context, prompt, out)
+            return Reply(400, json.dumps(body).encode(), {"Content-Type": "application/json"})
+        if self.context and self.context_style == "ollama":
+            prompt = min(prompt, self.context)
         answer = json.dumps(faithful_analysis(request), ensure_ascii=False)
         return Reply(
             200,
-            json.dumps(completion(answer)).encode(),
+            json.dumps(completion(answer, prompt_tokens=prompt)).encode(),
             {"Content-Type": "application/json"},
             self.delay,
         )

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from dailypapers.cli import app
 from dailypapers.config import load_settings
-from dailypapers.store import Store
+from dailypapers.store import MIGRATIONS, Store
 
 from conftest import DAY
 from servers import FIXTURES
@@ -90,7 +90,7 @@ def test_migrations_recorded_once() -> None:
     Store(settings.db_path).close()
     store = Store(settings.db_path)
     rows = store.db.execute("SELECT name FROM _migrations").fetchall()
-    assert [r[0] for r in rows] == ["m001_initial"]
+    assert [r[0] for r in rows] == [m.__name__ for m in MIGRATIONS]
     assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     store.close()
 

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from dailypapers.cli import app
 
 from conftest import DAY, DAY_IDS
+from servers import server_tokens
 
 
 def dp(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -99,8 +100,9 @@ def test_summary_with_cost_and_log_file(recordings, llm, monkeypatch, clean_env)
     res = dp("report", DAY, "--top", "2", "-o", "-")
     assert res.returncode == 0, res.stderr
     assert "Run summary" in res.stderr and "estimated cost" in res.stderr
-    assert "2 calls, 2,000 tokens in, 600 tokens out" in res.stderr
-    assert "$0.0019" in res.stderr  # (2000 × 0.5 + 600 × 1.5) / 1e6
+    tokens_in = sum(server_tokens(r) for r in llm.requests)
+    assert f"2 calls, {tokens_in:,} tokens in, 600 tokens out" in res.stderr
+    assert f"${(tokens_in * 0.5 + 600 * 1.5) / 1e6:.4f}" in res.stderr
     assert (clean_env / "dailypapers.log").exists()
 
 

@@ -17,7 +17,7 @@ from dailypapers.llm import extract_json, strict_schema
 from dailypapers.models import Analysis, Block, Document, Paper, Section
 from dailypapers.store import Store
 
-from servers import Reply, ScriptedLLM, completion, faithful_analysis, json_reply
+from servers import Reply, ScriptedLLM, completion, faithful_analysis, json_reply, server_tokens
 
 PAPER = "2501.11120"  # served as arXiv HTML by the recordings
 
@@ -26,7 +26,9 @@ def analyze(arxiv_id: str = PAPER, **opts):
     settings = load_settings()
     store = Store(settings.db_path)
     try:
-        report = asyncio.run(pipeline.run_one(settings, arxiv_id, pipeline.Options(**opts), store))
+        report, _ = asyncio.run(
+            pipeline.run_one(settings, arxiv_id, pipeline.Options(**opts), store)
+        )
         return report.papers[0], store.db.execute(
             "SELECT rung, input_tokens, output_tokens, error FROM llm_calls"
         ).fetchall()
@@ -35,14 +37,16 @@ def analyze(arxiv_id: str = PAPER, **opts):
 
 
 def answer(content: str | None, finish: str = "stop", **message) -> callable:
-    return lambda request: json_reply(completion(content, finish, **message))
+    return lambda request: json_reply(
+        completion(content, finish, server_tokens(request), **message)
+    )
 
 
 def test_valid_answer_with_schema_and_fence(llm) -> None:
     result, calls = analyze()
     assert result.status == "ok" and result.analysis.results
     assert result.provenance.model == "test-model" and result.provenance.rung == "json_schema"
-    assert [tuple(c)[:3] for c in calls] == [("json_schema", 1000, 300)]
+    assert [tuple(c)[:3] for c in calls] == [("json_schema", server_tokens(llm.requests[0]), 300)]
     request = llm.requests[0]
     schema = request["response_format"]["json_schema"]["schema"]
     assert request["response_format"]["json_schema"]["strict"] is True
@@ -78,7 +82,7 @@ def test_think_block_and_code_fence(llm) -> None:
             good.handle("/v1/chat/completions", {}, json.dumps(request).encode()).body
         )["choices"][0]["message"]["content"]
         wrapped = f"<think>Let me read the paper.</think>\n```json\n{inner}\n```"
-        return json_reply(completion(wrapped))
+        return json_reply(completion(wrapped, prompt_tokens=server_tokens(request)))
 
     llm.script = [step]
     result, _ = analyze()
@@ -197,7 +201,8 @@ def fabricated(request: dict) -> Reply:
     data = faithful_analysis(request)
     data["results"][0]["claim"] = "论文报告的准确率为 987.6%。"
     data["results"][0]["values"] = ["987.6%"]
-    return json_reply(completion(json.dumps(data, ensure_ascii=False)))
+    answer = json.dumps(data, ensure_ascii=False)
+    return json_reply(completion(answer, prompt_tokens=server_tokens(request)))
 
 
 def analyze_md(policy: str, tmp_path) -> tuple[str, dict]:

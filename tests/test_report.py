@@ -120,10 +120,12 @@ def test_failed_paper_appears_with_reason(recordings, monkeypatch, tmp_path) -> 
     day[1]["paper"]["summary"] = day[1]["summary"] = ""
     rec.days["2026-04-02"] = day
     rec.html.pop(day[1]["paper"]["id"], None)
-    md = cli("report", "2026-04-02", "-o", "-", "--quiet").output
-    papers = parse_markdown(md)
+    res = CliRunner().invoke(app, ["report", "2026-04-02", "-o", "-", "--quiet"])
+    assert res.exit_code == 3  # the report is written, and one paper failed
+    papers = parse_markdown(res.stdout)
     assert len(papers) == 3
-    assert papers[1]["sections"] == [] and "❌ 分析失败" in md
+    assert papers[1]["sections"] == [] and "❌ 分析失败" in res.stdout
+    assert res.stderr.startswith(f"failed {day[1]['paper']['id']}: nothing to read")
 
 
 def test_unreachable_llm_is_one_line(recordings, monkeypatch) -> None:

@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
 
-from .llm import LLM, Call, strict_schema
+from .errors import ContextTooLong, LLMError
+from .llm import LLM, Call, Outcome, strict_schema
 from .models import (
     AnalyserKind,
     Analysis,
@@ -36,6 +38,7 @@ PRIORITY: dict[Role, int] = {
     "appendix": 7,
 }
 PROMPT_OVERHEAD = 400  # the user message's own framing, in tokens
+MIN_PAPER_TOKENS = 1000  # less than this of a paper is not worth analysing
 
 
 @dataclass
@@ -142,15 +145,53 @@ async def analyze_with_llm(
     boundary = secrets.token_hex(6)
     system, version = system_prompt(lang, boundary)
     overhead = estimate_tokens(system) + estimate_tokens(json.dumps(strict_schema(Analysis)))
-    packed = pack(doc, max(1000, max_input_tokens - overhead - PROMPT_OVERHEAD))
-    outcome = await llm.structured(
-        system, user_message(doc, paper, packed, boundary), Analysis, version
+    outcome, packed = await ask_within_context(
+        llm,
+        doc,
+        (system, version),
+        lambda packed: user_message(doc, paper, packed, boundary),
+        max_input_tokens,
+        overhead,
     )
-    return (
-        outcome.value,
-        provenance(doc, packed, "llm", llm.model, version, outcome.rung),
-        outcome.calls,
-    )
+    prov = provenance(doc, packed, "llm", llm.model, version, outcome.rung)
+    if llm.context_limit and llm.input_budget(max_input_tokens) < max_input_tokens:
+        prov.context_limit = llm.context_limit
+    prov.server_truncated = outcome.truncated
+    return outcome.value, prov, outcome.calls
+
+
+async def ask_within_context(
+    llm: LLM,
+    doc: Document,
+    prompt: tuple[str, str],
+    make_request: Callable[[Packed], str],
+    max_input_tokens: int,
+    overhead: int,
+) -> tuple[Outcome, Packed]:
+    """The answer for the paper packed into what the server's context leaves; a context
+    error re-packs it to the limit the server stated and tries once more."""
+    system, version = prompt
+    calls: list[Call] = []
+    for attempt in (1, 2):
+        room = llm.input_budget(max_input_tokens) - overhead - PROMPT_OVERHEAD
+        if room < MIN_PAPER_TOKENS:
+            raise LLMError(
+                f"the LLM server's context ({llm.context_limit or 0:,} tokens) leaves no room "
+                f"for the paper beside an answer of {llm.settings.max_output_tokens:,} tokens: "
+                "raise the server's context or lower DAILYPAPERS_MAX_OUTPUT_TOKENS",
+            )
+        packed = pack(doc, room)
+        try:
+            outcome = await llm.structured(system, make_request(packed), Analysis, version)
+        except LLMError as e:
+            e.calls = calls + e.calls
+            if not isinstance(e, ContextTooLong) or attempt == 2:
+                raise
+            calls = e.calls
+            continue
+        outcome.calls = calls + outcome.calls
+        return outcome, packed
+    raise AssertionError("unreachable")
 
 
 def provenance(
@@ -174,6 +215,7 @@ def provenance(
         prompt_version=prompt_version,
         rung=rung,
         analysed_at=datetime.now(UTC),
+        hidden_chars=doc.hidden_chars,
     )
 
 
@@ -190,16 +232,20 @@ async def correct_with_llm(
     boundary = secrets.token_hex(6)
     system, version = system_prompt(lang, boundary)
     overhead = estimate_tokens(system) + 2 * estimate_tokens(analysis.model_dump_json())
-    packed = pack(doc, max(1000, max_input_tokens - overhead - PROMPT_OVERHEAD))
-    request = (
-        user_message(doc, paper, packed, boundary)
-        + "\n\nYour previous analysis was:\n"
-        + analysis.model_dump_json()
-        + "\n\nThese items could not be verified against the paper:\n- "
-        + "\n- ".join(problems)
-        + "\n\nCorrect them using only numbers, names and quotes that appear in the "
-        "paper, or remove an item the paper does not support. Return the complete "
-        "corrected analysis as the JSON object described above."
+
+    def request(packed: Packed) -> str:
+        return (
+            user_message(doc, paper, packed, boundary)
+            + "\n\nYour previous analysis was:\n"
+            + analysis.model_dump_json()
+            + "\n\nThese items could not be verified against the paper:\n- "
+            + "\n- ".join(problems)
+            + "\n\nCorrect them using only numbers, names and quotes that appear in the "
+            "paper, or remove an item the paper does not support. Return the complete "
+            "corrected analysis as the JSON object described above."
+        )
+
+    outcome, _ = await ask_within_context(
+        llm, doc, (system, version), request, max_input_tokens, overhead
     )
-    outcome = await llm.structured(system, request, Analysis, version)
     return outcome.value, outcome.calls

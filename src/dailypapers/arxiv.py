@@ -10,13 +10,22 @@ from dataclasses import dataclass, field
 from lxml import etree
 from pydantic import BaseModel
 
-from .errors import ConversionFailed, FetchError, NoHTML, NotFound, ParseError
+from .errors import (
+    DailyPapersError,
+    FetchError,
+    NoHTML,
+    NotFound,
+    ParseError,
+    RateLimited,
+    ServiceUnreachable,
+)
 from .latexml import parse_html
 from .models import Author, Block, Document, Paper, Section
 from .net import Net
 from .pdf import parse_pdf
 
 ATOM = {"a": "http://www.w3.org/2005/Atom", "arxiv": "http://arxiv.org/schemas/atom"}
+MAX_HTML_BYTES = 30 << 20  # arXiv's largest pages are a few MB; PDFs get the service's 60 MB
 ARXIV_ID = re.compile(r"^(?:\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})(v\d+)?$")
 
 
@@ -99,7 +108,7 @@ async def fetch_meta(net: Net, ids: list[str]) -> dict[str, ArxivMeta]:
 
 async def fetch_html(net: Net, arxiv_id: str) -> tuple[bytes, str]:
     url = f"{net.settings.arxiv_url.rstrip('/')}/html/{arxiv_id}"
-    resp = await net.get("arxiv", url)
+    resp = await net.get("arxiv", url, max_bytes=MAX_HTML_BYTES)
     if resp.status_code == 404:
         raise NoHTML(f"arXiv has no HTML for {arxiv_id}", url=url, status=404, paper_id=arxiv_id)
     if resp.status_code != 200:
@@ -155,43 +164,69 @@ def abstract_document(paper: Paper, meta: ArxivMeta | None) -> Document:
 
 @dataclass
 class Reading:
-    """A paper as read: the document, why better sources failed, and every body we got."""
+    """A paper as read: the document, why better sources failed, and every body we got.
+
+    `transient` says a better source failed for a reason that may pass (a timeout, a
+    connection error, 429 or 5xx), so a later run tries it again."""
 
     doc: Document
     fallbacks: list[str] = field(default_factory=list)
     fetched: list[tuple[str, str, bytes]] = field(default_factory=list)  # (kind, url, body)
+    transient: bool = False
 
 
 async def read_paper(net: Net, paper: Paper, meta: ArxivMeta | None) -> Reading:
     """The best text we can get for a paper: HTML, then PDF, then the abstract.
 
-    `meta` comes from one batched API request for the whole day. Parsing runs in a thread
-    so a 40-page PDF does not stall the other papers."""
-    reasons: list[str] = []
-    fetched: list[tuple[str, str, bytes]] = []
-    try:
-        page, url = await fetch_html(net, paper.id)
-        fetched.append(("html", url, page))
-        doc = await asyncio.to_thread(parse_html, page, arxiv_id=paper.id, url=url)
-        if not doc.version:  # arXiv redirects /html/<id> to /html/<id>vN
-            doc.version = version_from_url(url)
-        return Reading(_with_meta(doc, meta), reasons, fetched)
-    except (NoHTML, ConversionFailed, ParseError, FetchError) as e:
-        reasons.append(f"html: {e}")
-    try:
-        data, url = await fetch_pdf(net, paper.id)
-        fetched.append(("pdf", url, data))
-        version = (meta.version if meta else None) or version_from_url(url)
-        doc = await asyncio.to_thread(parse_pdf, data, arxiv_id=paper.id, url=url, version=version)
-        return Reading(_with_meta(doc, meta), reasons, fetched)
-    except (ParseError, FetchError) as e:
-        reasons.append(f"pdf: {e}")
-    doc = abstract_document(paper, meta)
-    if not doc.abstract:
+    `meta` comes from one batched API request for the whole day. Any failure of a source,
+    whatever its kind, moves on to the next one with the reason recorded. Parsing runs in a
+    thread so a 40-page PDF does not stall the other papers."""
+    reading = Reading(abstract_document(paper, meta))
+    for kind, fetch, parse in (("html", fetch_html, _parse_html), ("pdf", fetch_pdf, _parse_pdf)):
+        try:
+            body, url = await fetch(net, paper.id)
+            reading.fetched.append((kind, url, body))
+            doc = await asyncio.to_thread(parse, body, paper.id, url, meta)
+        except Exception as e:  # every failure falls back to the next source, with its reason
+            reading.fallbacks.append(f"{kind}: {_reason(e)}")
+            reading.transient = reading.transient or is_transient(e)
+            continue
+        reading.doc = _with_meta(doc, meta)
+        return reading
+    if not reading.doc.abstract:
         raise ParseError(
-            f"nothing to read for {paper.id}: " + "; ".join(reasons), paper_id=paper.id
+            f"nothing to read for {paper.id}: " + "; ".join(reading.fallbacks), paper_id=paper.id
         )
-    return Reading(doc, reasons, fetched)
+    return reading
+
+
+def _parse_html(page: bytes, arxiv_id: str, url: str, meta: ArxivMeta | None) -> Document:
+    doc = parse_html(page, arxiv_id=arxiv_id, url=url)
+    if not doc.version:  # arXiv redirects /html/<id> to /html/<id>vN
+        doc.version = version_from_url(url)
+    return doc
+
+
+def _parse_pdf(data: bytes, arxiv_id: str, url: str, meta: ArxivMeta | None) -> Document:
+    version = (meta.version if meta else None) or version_from_url(url)
+    return parse_pdf(data, arxiv_id=arxiv_id, url=url, version=version)
+
+
+def _reason(e: Exception) -> str:
+    if isinstance(e, DailyPapersError):
+        return str(e)
+    return f"could not be read ({type(e).__name__}: {str(e)[:200]})"
+
+
+def is_transient(e: Exception) -> bool:
+    """A failure that may pass by the next run: unreachable, rate-limited, a server error."""
+    if isinstance(e, ServiceUnreachable | RateLimited):
+        return True
+    return (
+        isinstance(e, FetchError)
+        and e.status is not None
+        and (e.status >= 500 or e.status in (408, 429))
+    )
 
 
 async def try_meta(net: Net, ids: list[str]) -> dict[str, ArxivMeta]:

@@ -21,7 +21,15 @@ from rich.table import Table
 
 from . import arxiv, hf, pipeline
 from .config import Settings, load_settings
-from .errors import DailyPapersError, NotInArchive, UserError
+from .errors import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_PARTIAL,
+    EXIT_USAGE,
+    DailyPapersError,
+    NotInArchive,
+    UserError,
+)
 from .models import Lang, Paper, Report
 from .net import Net
 from .progress import LiveProgress, summary
@@ -50,7 +58,7 @@ def one_line_errors(fn: F) -> F:
             raise
         except KeyboardInterrupt:
             err.print("interrupted", highlight=False)
-            raise typer.Exit(130) from None
+            raise typer.Exit(EXIT_INTERRUPTED) from None
         except Exception as e:
             if os.environ.get("DAILYPAPERS_DEBUG") == "1":
                 raise
@@ -65,7 +73,7 @@ def one_line_errors(fn: F) -> F:
             err.print(
                 f"[bold red]error:[/] {message}", markup=True, highlight=False, soft_wrap=True
             )
-            raise typer.Exit(2 if isinstance(e, UserError) else 1) from None
+            raise typer.Exit(EXIT_USAGE if isinstance(e, UserError) else EXIT_FAILED) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -238,6 +246,17 @@ def report(
     emit(render(result, fmt), output, settings, f"{result.label}.{settings.lang}.{fmt}", quiet)
     if not quiet:
         err.print(summary(stats, settings))
+    elif stats.failures:  # cron mails what a job prints: failures are worth a mail
+        for paper_id, reason in stats.failures:
+            err.print(f"failed {paper_id}: {reason}", markup=False, highlight=False)
+    tell_warnings(stats)
+    if stats.failures:
+        raise typer.Exit(EXIT_PARTIAL)
+
+
+def tell_warnings(stats: pipeline.Stats) -> None:
+    for warning in stats.warnings:
+        err.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -262,7 +281,8 @@ def analyze(
     settings = load_settings(lang=lang, model=model, unverified=unverified)
     opts = pipeline.Options(no_llm=no_llm, reanalyze=reanalyze)
     with opened_store(settings) as store:
-        result = asyncio.run(pipeline.run_one(settings, arxiv_id, opts, store))
+        result, stats = asyncio.run(pipeline.run_one(settings, arxiv_id, opts, store))
+    tell_warnings(stats)
     paper = result.papers[0]
     if paper.status == "failed":
         raise DailyPapersError(f"could not analyse {arxiv_id}: {paper.error}")

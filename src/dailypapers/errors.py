@@ -10,12 +10,18 @@ DailyPapersError                 base; `str(err)` is the one line shown to the u
 │   │   └── NoHTML               arXiv has no HTML rendering of this paper
 │   ├── FutureDate               HF answers 400 for a day it has not reached yet
 │   ├── RateLimited              429/503 after every allowed retry (retry_after)
-│   └── ServiceUnreachable       connection refused, DNS failure, timeout
+│   ├── ServiceUnreachable       connection refused, DNS failure, timeout
+│   └── BadResponse              a redirect loop or off-host redirect, an oversize body
 ├── ParseError                   a page or PDF we could not turn into a document
 │   └── ConversionFailed         arXiv served HTML, but it is conversion errors, not the paper
 └── LLMError                     the language model did not give a usable analysis
-    ├── LLMUnavailable           server unreachable or refusing us (auth, model not found)
+    ├── LLMUnavailable           stops the run: unreachable, refusing us (auth, quota, model
+    │                            not found), or not the chat API at all (an HTML page)
+    ├── ContextTooLong           the prompt exceeds the server's context (limit, prompt_tokens)
     └── LLMOutputError           answer invalid even after the repair round (reason)
+
+Exit codes of the CLI: 0 done; 1 the run failed; 2 a usage error; 3 the report was written
+but some papers failed; 130 interrupted.
 """
 
 from __future__ import annotations
@@ -84,6 +90,10 @@ class ServiceUnreachable(FetchError):
     pass
 
 
+class BadResponse(FetchError):
+    pass
+
+
 class ParseError(DailyPapersError):
     pass
 
@@ -95,12 +105,31 @@ class ConversionFailed(ParseError):
 class LLMError(DailyPapersError):
     """`calls` holds the requests made before it failed, so their cost is still recorded."""
 
-    calls: list = []
+    def __init__(self, message: str, **kw) -> None:
+        super().__init__(message, **kw)
+        self.calls: list = []
 
 
 class LLMUnavailable(LLMError):
     pass
 
 
+class ContextTooLong(LLMError):
+    """What the server said of its context: its limit and our prompt's size, when stated."""
+
+    def __init__(
+        self, message: str, *, limit: int | None = None, prompt_tokens: int | None = None, **kw
+    ) -> None:
+        super().__init__(message, **kw)
+        self.limit = limit
+        self.prompt_tokens = prompt_tokens
+
+
 class LLMOutputError(LLMError):
     pass
+
+
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_PARTIAL = 3
+EXIT_INTERRUPTED = 130

@@ -110,6 +110,20 @@ async def fetch_listing(net: Net, period: str, kind: Period = "day") -> list[Pap
         page += 1
 
 
+def may_grow(period: str, kind: Period, today: date) -> bool:
+    """Whether Hugging Face may still add papers to the period: it ends yesterday or later
+    (in UTC, which can be a day ahead of the local date)."""
+    if kind == "day":
+        last = date.fromisoformat(period)
+    elif kind == "week":
+        year, week = map(int, period.split("-W"))
+        last = date.fromisocalendar(year, week, 7)
+    else:
+        year, month = map(int, period.split("-"))
+        last = date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
+    return last >= today - timedelta(days=1)
+
+
 async def latest_day(net: Net, today: date, lookback: int = 10) -> tuple[str, list[Paper]]:
     """The most recent day with papers, stepping back over weekends and not-yet-listed days."""
     for back in range(lookback):

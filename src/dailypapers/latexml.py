@@ -12,6 +12,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from .errors import ConversionFailed, ParseError
+from .invisible import find_invisible, hidden_text
 from .models import Author, Block, Document, Role, Section, classify_section
 
 SECTION_LEVELS = {
@@ -83,6 +84,12 @@ def parse_html(
         raise ConversionFailed(f"no LaTeXML document in the page of {arxiv_id or url}", url=url)
     meta = _page_meta(tree)
     arxiv_id = arxiv_id or meta.get("id")
+    hidden = find_invisible(tree, article)
+    hidden_chars = sum(  # LaTeXML's \phantom only takes space: not worth a word
+        len(hidden_text(el)) for el in hidden if not el.xpath(f"ancestor::*[{_xp('ltx_phantom')}]")
+    )
+    for el in hidden:
+        _drop(el)
     errors, error_paras, paras = _strip_errors(article)
     links = _links(article)
     _math_to_tex(article)
@@ -103,6 +110,7 @@ def parse_html(
         primary_category=meta.get("category"),
         categories=[meta["category"]] if meta.get("category") else [],
         conversion_errors=errors,
+        hidden_chars=hidden_chars,
     )
     _check_usable(doc, error_paras, paras)
     return doc

@@ -1,25 +1,35 @@
 """Any OpenAI-compatible chat server, asked for JSON that validates against a pydantic model.
 
-Structured output is a ladder: `json_schema` (strict) → `json_object` with the schema in the
-prompt → a plain prompt. A server that rejects a rung is stepped down and remembered, so the
-next paper starts on the rung that works. Answers are cleaned of what servers wrap around
-JSON (reasoning blocks, code fences) and validated; one repair round sends the error back.
-Retries on 429/5xx/timeouts are the openai SDK's own (it honours Retry-After)."""
+Structured output is a ladder of rungs: `json_schema` (strict) → `json_object` with the schema
+in the prompt → a plain prompt. Negotiated once per (server, model), whatever the concurrency:
+
+    unknown ── one request at a time ── HTTP 200 ──▶ confirmed: requests run freely
+       ▲                │ format rejected                  │ format rejected
+       └── best rung not rejected in this run ◀────────────┘ (requests in flight retry there)
+
+Only a rejection *of the format* steps down. A context-length error is ContextTooLong: the
+caller re-packs the paper to the limit the server stated (remembered for later papers). The
+confirmed rung and the context limit are kept in the archive for the next run. Answers are
+cleaned of what servers wrap around JSON (reasoning blocks, code fences) and validated; one
+repair round sends the error back. Retries on 429/5xx/timeouts are the openai SDK's own (it
+honours Retry-After)."""
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 import re
 import time
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import openai
 from pydantic import BaseModel, ValidationError
 
 from .config import Settings
-from .errors import LLMError, LLMOutputError, LLMUnavailable
+from .errors import ContextTooLong, LLMError, LLMOutputError, LLMUnavailable
+from .models import estimate_tokens
 
 RUNGS = ("json_schema", "json_object", "plain")
 M = TypeVar("M", bound=BaseModel)
@@ -44,6 +54,25 @@ class Outcome:
     value: Any
     rung: str
     calls: list[Call] = field(default_factory=list)
+    truncated: tuple[int, int] | None = None  # (tokens the server read, tokens we sent)
+
+
+@dataclass
+class ServerProfile:
+    """What we learnt of a (server, model): the rung it accepts, the context it stated, and
+    how many of its tokens one token of our estimate makes."""
+
+    rung: str | None = None
+    context: int | None = None
+    token_ratio: float = 1.0
+
+
+class ServerMemory(Protocol):
+    """Where a server's profile outlives the run (the archive)."""
+
+    def llm_server(self, base_url: str, model: str) -> ServerProfile: ...
+
+    def save_llm_server(self, base_url: str, model: str, profile: ServerProfile) -> None: ...
 
 
 def strict_schema(model: type[BaseModel]) -> dict[str, Any]:
@@ -105,7 +134,7 @@ def extract_json(content: str) -> Any:
 
 
 class LLM:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, memory: ServerMemory | None = None) -> None:
         self.settings = settings
         self.model = settings.llm_model
         self.client = openai.AsyncOpenAI(
@@ -115,37 +144,34 @@ class LLM:
             max_retries=settings.llm_retries,
             default_headers={"User-Agent": settings.user_agent},
         )
-        self.rung_index = 0  # the best rung this server has accepted
         self.params: dict[str, Any] = {
             "temperature": settings.temperature,
             "max_tokens": settings.max_output_tokens,
         }
-
-    async def _create(self, kwargs: dict[str, Any]) -> Any:
-        """Create a completion, adapting once to servers that refuse a parameter: reasoning
-        models want `max_completion_tokens` and reject `temperature`."""
-        while True:
-            try:
-                return await self.client.chat.completions.create(**kwargs)
-            except openai.BadRequestError as e:
-                message = _api_message(e).lower()
-                if "max_tokens" in message and "max_tokens" in self.params:
-                    self.params["max_completion_tokens"] = self.params.pop("max_tokens")
-                elif "temperature" in message and "temperature" in self.params:
-                    del self.params["temperature"]
-                else:
-                    raise
-                kwargs = {
-                    **{k: v for k, v in kwargs.items() if k not in ("max_tokens", "temperature")},
-                    **self.params,
-                }
-
-    @property
-    def rung(self) -> str:
-        return RUNGS[self.rung_index]
+        self.memory = memory
+        known = memory.llm_server(settings.llm_base_url, self.model) if memory else None
+        known = known or ServerProfile()
+        self.rung = known.rung if known.rung in RUNGS else RUNGS[0]
+        self.confirmed = known.rung in RUNGS  # a remembered rung is used until it stops working
+        self.rejected: set[str] = set()  # rungs this server refused in this run
+        self.negotiation = asyncio.Lock()
+        self.context_limit = known.context
+        self.token_ratio = known.token_ratio
+        self.cap: int | None = None  # a budget that fits, when the server states no limit
+        self.warnings: list[str] = []  # said once per run, whatever the number of papers
 
     async def close(self) -> None:
         await self.client.close()
+
+    def input_budget(self, max_input_tokens: int) -> int:
+        """The prompt budget (in estimated tokens) that fits this server's context."""
+        budget = max_input_tokens
+        if self.context_limit:
+            room = self.context_limit - self.settings.max_output_tokens - CONTEXT_MARGIN
+            budget = min(budget, int(room / self.token_ratio))
+        if self.cap:
+            budget = min(budget, self.cap)
+        return budget
 
     async def structured(
         self, system: str, user: str, schema_model: type[M], prompt_version: str
@@ -155,14 +181,16 @@ class LLM:
         Every request is recorded in the outcome's calls, or on the error as `.calls`."""
         schema = strict_schema(schema_model)
         calls: list[Call] = []
+        truncated: tuple[int, int] | None = None
         try:
             messages, content = await self._first_answer(
                 system, user, schema, prompt_version, calls
             )
             for repaired in (False, True):
+                truncated = truncated or self._truncation(messages, calls[-1])
                 result = self._check(content, calls[-1], schema_model)
                 if isinstance(result, BaseModel):
-                    return Outcome(result, calls[-1].rung, calls)
+                    return Outcome(result, calls[-1].rung, calls, truncated)
                 calls[-1].error = result
                 if repaired:
                     raise LLMOutputError(f"invalid answer after a repair round: {result}")
@@ -179,14 +207,40 @@ class LLM:
     async def _first_answer(
         self, system: str, user: str, schema: dict, prompt_version: str, calls: list[Call]
     ) -> tuple[list[dict], str | None]:
-        """Climb down the ladder from the best rung this server has accepted so far."""
+        """The first answer on the best rung the server accepts (see the module's diagram)."""
         while True:
-            messages = self._messages(system, user, schema, self.rung)
-            try:
-                content = await self._ask(messages, schema, self.rung, prompt_version, calls)
+            rung = self.rung
+            messages = self._messages(system, user, schema, rung)
+            if self.confirmed:
+                try:
+                    return messages, await self._ask(messages, schema, rung, prompt_version, calls)
+                except _Rejected:
+                    self._reject(rung)
+                    continue
+            async with self.negotiation:
+                if self.confirmed or self.rung != rung:
+                    continue  # settled while we waited
+                try:
+                    content = await self._ask(messages, schema, rung, prompt_version, calls)
+                except _Rejected:
+                    self._reject(rung)
+                    continue
+                self.confirmed = True
+                self._remember()
                 return messages, content
-            except _Rejected:
-                self.rung_index += 1  # `plain` is never rejected as _Rejected
+
+    def _reject(self, rung: str) -> None:
+        self.rejected.add(rung)
+        if self.rung == rung:
+            self.rung = next(r for r in RUNGS if r not in self.rejected)  # plain is never
+            self.confirmed = False
+
+    def _remember(self) -> None:
+        if self.memory:
+            profile = ServerProfile(
+                self.rung if self.confirmed else None, self.context_limit, self.token_ratio
+            )
+            self.memory.save_llm_server(self.settings.llm_base_url, self.model, profile)
 
     def _messages(self, system: str, user: str, schema: dict, rung: str) -> list[dict]:
         if rung != "json_schema":
@@ -209,6 +263,22 @@ class LLM:
         except (ValueError, ValidationError) as e:
             return _short_error(e)
 
+    def _truncation(self, messages: list[dict], call: Call) -> tuple[int, int] | None:
+        """A server that read far less than we sent cut the prompt without saying so (Ollama
+        does past its context); said once per run, with what to change."""
+        sent = estimate_tokens("".join(m["content"] for m in messages))
+        if not call.input_tokens or sent < 1000 or call.input_tokens >= TRUNCATION_RATIO * sent:
+            return None
+        if not self.warnings:
+            self.warnings.append(
+                f"the LLM server at {self.settings.llm_base_url} read only "
+                f"{call.input_tokens:,} of the ~{sent:,} prompt tokens we sent: it cuts prompts "
+                "silently (Ollama does past its context). Raise its context (Ollama: "
+                "OLLAMA_CONTEXT_LENGTH=32768, or num_ctx in the Modelfile) or lower "
+                f"--max-input-tokens to about {max(1000, call.input_tokens - 2500):,}"
+            )
+        return call.input_tokens, sent
+
     async def _ask(
         self,
         messages: list[dict],
@@ -222,7 +292,8 @@ class LLM:
         calls.append(call)
         start = time.monotonic()
         try:
-            resp = await self._send(self._request(messages, schema, rung), rung)
+            resp = await self._send(self._request(messages, schema, rung), rung, messages)
+            choice = self._choice(resp)
         except (LLMError, _Rejected) as e:
             call.error = str(e) or f"the server does not support {rung}"
             raise
@@ -231,11 +302,37 @@ class LLM:
         if resp.usage:
             call.input_tokens = resp.usage.prompt_tokens or 0
             call.output_tokens = resp.usage.completion_tokens or 0
-        if not resp.choices:
+        self._learn_ratio(messages, call)
+        if choice is None:
             return None
-        choice = resp.choices[0]
         call.finish_reason = choice.finish_reason
         return choice.message.content
+
+    def _choice(self, resp: Any) -> Any:
+        """The first choice, or an error: a body that is not a chat completion stops the run."""
+        url = self.settings.llm_base_url
+        if isinstance(resp, str):
+            kind = "an event stream" if resp.lstrip().startswith("data:") else "a web page"
+            raise LLMUnavailable(
+                f"the LLM server at {url} answered with {kind}, not the chat API: check "
+                "OPENAI_BASE_URL (an OpenAI-compatible API usually ends in /v1)"
+            )
+        if getattr(resp, "choices", None) is None:
+            error = (resp.model_extra or {}).get("error")
+            if error:
+                message = error.get("message") if isinstance(error, dict) else error
+                raise LLMError(f"the LLM server answered an error: {str(message)[:200]}")
+            raise LLMUnavailable(
+                f"the LLM server at {url} answered JSON that is not a chat completion: "
+                "check OPENAI_BASE_URL"
+            )
+        return resp.choices[0] if resp.choices else None
+
+    def _learn_ratio(self, messages: list[dict], call: Call) -> None:
+        """How the server counts tokens against our estimate, for fitting its context."""
+        sent = estimate_tokens("".join(m["content"] for m in messages))
+        if call.input_tokens and sent >= 1000 and call.input_tokens >= TRUNCATION_RATIO * sent:
+            self.token_ratio = max(self.token_ratio, min(call.input_tokens / sent, 3.0))
 
     def _request(self, messages: list[dict], schema: dict, rung: str) -> dict[str, Any]:
         kwargs: dict[str, Any] = {"model": self.model, "messages": messages, **self.params}
@@ -253,43 +350,188 @@ class LLM:
             }
         return kwargs
 
-    async def _send(self, kwargs: dict[str, Any], rung: str) -> Any:
+    async def _create(self, kwargs: dict[str, Any]) -> Any:
+        """Create a completion, adapting once to servers that refuse a parameter: reasoning
+        models want `max_completion_tokens` and reject `temperature`."""
+        while True:
+            try:
+                return await self.client.chat.completions.create(**kwargs)
+            except openai.BadRequestError as e:
+                message = _api_message(e).lower()
+                if context_error(message):
+                    raise
+                refused = any(w in message for w in ("unsupported", "not support", "only the"))
+                if refused and "max_tokens" in message and "max_tokens" in self.params:
+                    self.params["max_completion_tokens"] = self.params.pop("max_tokens")
+                elif refused and "temperature" in message and "temperature" in self.params:
+                    del self.params["temperature"]
+                else:
+                    raise
+                kwargs = {
+                    **{k: v for k, v in kwargs.items() if k not in ("max_tokens", "temperature")},
+                    **self.params,
+                }
+
+    async def _send(self, kwargs: dict[str, Any], rung: str, messages: list[dict]) -> Any:
         """The request, with the SDK's errors turned into ours."""
+        url = self.settings.llm_base_url
         try:
             return await self._create(kwargs)
-        except (openai.BadRequestError, openai.UnprocessableEntityError) as e:
-            if rung != "plain":
-                raise _Rejected(f"the server does not support {rung}: {_api_message(e)}") from e
-            raise LLMError(f"the LLM server refused the request: {_api_message(e)}") from None
-        except openai.AuthenticationError:
-            raise LLMUnavailable("the LLM server refused our key: check OPENAI_API_KEY") from None
-        except openai.NotFoundError:
-            raise LLMUnavailable(
-                f"the LLM server has no model {self.model!r} (or no chat "
-                f"endpoint at {self.settings.llm_base_url}): set DAILYPAPERS_MODEL"
-            ) from None
+        except openai.APIStatusError as e:
+            message = _api_message(e)
+            if context_error(message.lower()) or e.status_code == 413:
+                raise self._context_error(e, messages) from None
+            if isinstance(e, openai.BadRequestError | openai.UnprocessableEntityError):
+                if rung != "plain" and format_rejection(message.lower()):
+                    raise _Rejected(f"the server does not support {rung}: {message}") from e
+                raise LLMError(f"the LLM server refused the request: {message}") from None
+            raise self._status_error(e, message) from None
         except openai.APITimeoutError:
             raise LLMError(
                 f"the LLM did not answer within {self.settings.llm_timeout:.0f}s (after retries)"
             ) from None
-        except openai.RateLimitError:
-            raise LLMError("the LLM server kept rate-limiting us (HTTP 429)") from None
         except openai.APIConnectionError:
             raise LLMUnavailable(
-                f"cannot reach the LLM server at {self.settings.llm_base_url}: "
-                "check OPENAI_BASE_URL"
+                f"cannot reach the LLM server at {url}: check OPENAI_BASE_URL"
             ) from None
-        except openai.APIStatusError as e:
-            raise LLMError(f"the LLM server failed: HTTP {e.status_code}") from None
+
+    def _status_error(self, e: openai.APIStatusError, message: str) -> LLMError:
+        url = self.settings.llm_base_url
+        status = e.status_code
+        if status == 401:
+            return LLMUnavailable(f"the LLM server at {url} refused our key: check OPENAI_API_KEY")
+        if status == 402:
+            return LLMUnavailable(
+                f"the LLM server at {url} wants payment (HTTP 402: {message}): top up the "
+                "account or use another OPENAI_API_KEY"
+            )
+        if status == 403:
+            return LLMUnavailable(
+                f"the LLM server at {url} forbids us (HTTP 403: {message}): check the key's "
+                "permissions, the region, or OPENAI_BASE_URL"
+            )
+        if status == 404:
+            return LLMUnavailable(
+                f"the LLM server has no model {self.model!r} (or no chat endpoint at {url}): "
+                "set DAILYPAPERS_MODEL or check OPENAI_BASE_URL"
+            )
+        if status == 429:
+            return LLMError("the LLM server kept rate-limiting us (HTTP 429)")
+        return LLMError(f"the LLM server failed: HTTP {status}: {message}")
+
+    def _context_error(self, e: openai.APIStatusError, messages: list[dict]) -> ContextTooLong:
+        """Learn the limit the server states, so this paper and the next are packed to fit."""
+        message = _api_message(e)
+        detail = _error_detail(e)
+        limit = _first_int(message, _LIMIT_PATTERNS) or _int(detail.get("n_ctx"))
+        used = _first_int(message, _PROMPT_PATTERNS) or _int(detail.get("n_prompt_tokens"))
+        sent = estimate_tokens("".join(m["content"] for m in messages))
+        if used:
+            self.token_ratio = max(self.token_ratio, min(used / sent, 3.0))
+        if limit:
+            self.context_limit = limit
+            self._remember()
+        else:  # no limit stated: the next attempt sends a good deal less
+            self.cap = int(min(self.cap or sent, sent) * 0.6)
+        stated = f" of {limit:,} tokens" if limit else ""
+        return ContextTooLong(
+            f"the paper does not fit the LLM server's context{stated}: {message}",
+            limit=limit,
+            prompt_tokens=used,
+        )
 
 
 class _Rejected(Exception):
     """The server does not support this rung of structured output."""
 
 
-def _api_message(e: openai.APIStatusError) -> str:
+CONTEXT_MARGIN = 256  # tokens kept free besides the answer, for the chat template
+TRUNCATION_RATIO = 0.5  # a server that counts under half our estimate did not read it all
+
+# What servers say when a prompt exceeds the context: OpenAI and DeepSeek ("maximum context
+# length is N tokens"), vLLM (the same, or "max_tokens ... is too large"), llama.cpp
+# ("exceeds the available context size", n_ctx), Ollama ("prompt too long"), TGI ("must be
+# <= N"), Mistral ("N maximum context length"), DashScope ("input length should be [1, N]").
+_CONTEXT_WORDS = (
+    "context length",
+    "context_length",
+    "context size",
+    "context window",
+    "maximum context",
+    "exceed_context",
+    "prompt is too long",
+    "prompt too long",
+    "too many tokens",
+    "reduce the length",
+    "input length should be",
+    "`inputs` tokens",
+)
+_LIMIT_PATTERNS = [
+    re.compile(p, re.I)
+    for p in (
+        r"maximum context length is (\d+)",
+        r"context (?:length|window|size) (?:of|is) (\d+)",
+        r"(\d+) maximum context length",
+        r"n_ctx\W{0,4}(\d+)",
+        r"must be <= (\d+)",
+        r"input length should be \[\d+, ?(\d+)\]",
+    )
+]
+_PROMPT_PATTERNS = [
+    re.compile(p, re.I)
+    for p in (
+        r"(\d+) in the messages",
+        r"messages resulted in (\d+) tokens",
+        r"request has (\d+) input tokens",
+        r"given: (\d+) `inputs` tokens",
+        r"prompt contains (\d+) tokens",
+        r"n_prompt_tokens\W{0,4}(\d+)",
+    )
+]
+# A 400 that names the structured-output format is a rejection of the rung.
+_FORMAT_WORDS = (
+    "response_format",
+    "response format",
+    "json_schema",
+    "json schema",
+    "json_object",
+    "json mode",
+    "structured output",
+    "guided",
+    "grammar",
+)
+
+
+def context_error(message: str) -> bool:
+    return any(w in message for w in _CONTEXT_WORDS)
+
+
+def format_rejection(message: str) -> bool:
+    return any(w in message for w in _FORMAT_WORDS)
+
+
+def _first_int(text: str, patterns: list[re.Pattern[str]]) -> int | None:
+    for pattern in patterns:
+        m = pattern.search(text)
+        if m:
+            return int(m.group(1))
+    return None
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and value > 0 else None
+
+
+def _error_detail(e: openai.APIStatusError) -> dict[str, Any]:
+    """The error object of an error body, wherever the server put it."""
     body = e.body if isinstance(e.body, dict) else {}
-    return str(body.get("message") or body.get("error") or e.message)[:200]
+    inner = body.get("error")
+    return inner if isinstance(inner, dict) else body
+
+
+def _api_message(e: openai.APIStatusError) -> str:
+    detail = _error_detail(e)
+    return str(detail.get("message") or detail.get("error") or e.message)[:300]
 
 
 def _short_error(e: Exception) -> str:

@@ -111,6 +111,7 @@ class Document(BaseModel):
     primary_category: str | None = None
     comment: str | None = None
     conversion_errors: int = 0
+    hidden_chars: int = 0  # invisible text (hidden, white, zero-size ...) dropped unread
 
     def markdown(self, *, bibliography: bool = True) -> str:
         parts = [f"# {self.title}"]
@@ -323,6 +324,9 @@ class Provenance(BaseModel):
     rung: str | None = None
     analysed_at: datetime | None = None
     fallback_reasons: list[str] = []
+    hidden_chars: int = 0  # invisible text the paper carried, never read
+    context_limit: int | None = None  # the server's context, which the paper was packed to
+    server_truncated: tuple[int, int] | None = None  # (tokens the server read, tokens sent)
 
 
 class PaperResult(BaseModel):

@@ -2,7 +2,9 @@
 
 Each service (HF, arXiv pages, arXiv API) keeps its own clock, so a 429 from one slows
 only that one. `Retry-After` is honoured up to `max_retry_after`; beyond that we give up
-with RateLimited rather than sleep for an hour."""
+with RateLimited rather than sleep for an hour. Redirects are followed only within the host
+asked, a loop is an error, and no body may exceed its kind's size cap: a hostile or broken
+server cannot send us elsewhere or fill the memory."""
 
 from __future__ import annotations
 
@@ -14,7 +16,11 @@ from dataclasses import dataclass, field
 import httpx
 
 from .config import Settings
-from .errors import RateLimited, ServiceUnreachable
+from .errors import BadResponse, RateLimited, ServiceUnreachable
+
+MB = 1 << 20
+MAX_BYTES = {"hf": 20 * MB, "arxiv": 60 * MB, "arxiv_api": 10 * MB}  # arXiv's PDFs: 50 MB
+MAX_REDIRECTS = 10
 
 
 @dataclass
@@ -44,6 +50,52 @@ class Service:
         self.next_slot = max(self.next_slot, time.monotonic() + seconds)
 
 
+def _within_host(svc: Service, request: httpx.Request, target: httpx.Request) -> httpx.Request:
+    """Follow a redirect only to the host we asked (http may become https, not back)."""
+    if target.url.host != request.url.host or (
+        request.url.scheme == "https" and target.url.scheme != "https"
+    ):
+        raise BadResponse(
+            f"{svc.name} redirected {request.url} to {target.url.host or 'another place'}; "
+            "redirects off the configured host are not followed",
+            url=str(request.url),
+        )
+    return target
+
+
+async def _read_capped(resp: httpx.Response, max_bytes: int) -> httpx.Response:
+    """The body, read only up to `max_bytes` (decoded), as an ordinary response."""
+    declared = resp.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        await resp.aclose()
+        raise _too_large(resp, max_bytes)
+    chunks, size = [], 0
+    try:
+        async for chunk in resp.aiter_bytes():
+            size += len(chunk)
+            if size > max_bytes:
+                raise _too_large(resp, max_bytes)
+            chunks.append(chunk)
+    finally:
+        await resp.aclose()
+    headers = [
+        (k, v)
+        for k, v in resp.headers.multi_items()
+        if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+    ]
+    return httpx.Response(
+        resp.status_code, headers=headers, content=b"".join(chunks), request=resp.request
+    )
+
+
+def _too_large(resp: httpx.Response, max_bytes: int) -> BadResponse:
+    return BadResponse(
+        f"{resp.request.url} is larger than {max_bytes // MB} MB; not read",
+        url=str(resp.request.url),
+        status=resp.status_code,
+    )
+
+
 def retry_after_seconds(value: str | None) -> float | None:
     """`Retry-After` is either delta-seconds or an HTTP date."""
     if not value:
@@ -67,7 +119,7 @@ class Net:
             transport=transport,
             headers={"User-Agent": settings.user_agent},
             timeout=httpx.Timeout(settings.http_timeout),
-            follow_redirects=True,
+            follow_redirects=False,  # followed by hand, within the host
             limits=httpx.Limits(max_connections=16),
         )
         self.services = {
@@ -90,7 +142,9 @@ class Net:
     def retries(self) -> int:
         return sum(s.retries for s in self.services.values())
 
-    async def get(self, service: str, url: str, params: dict | None = None) -> httpx.Response:
+    async def get(
+        self, service: str, url: str, params: dict | None = None, max_bytes: int | None = None
+    ) -> httpx.Response:
         """GET with pacing and bounded retries; the caller judges any final status.
 
         A service we could not connect to at all is not tried again in this run, so a day
@@ -101,7 +155,7 @@ class Net:
         attempts = self.settings.http_retries + 1
         for attempt in range(1, attempts + 1):
             try:
-                resp = await self._send(svc, url, params)
+                resp = await self._send(svc, url, params, max_bytes or MAX_BYTES[service])
             except (httpx.TimeoutException, httpx.TransportError) as e:
                 if attempt == attempts:
                     raise self._unreachable(svc, url, e) from None
@@ -125,11 +179,24 @@ class Net:
             svc.back_off(wait)
         raise AssertionError("unreachable")  # the last attempt returns or raises
 
-    async def _send(self, svc: Service, url: str, params: dict | None) -> httpx.Response:
+    async def _send(
+        self, svc: Service, url: str, params: dict | None, max_bytes: int
+    ) -> httpx.Response:
         async with svc.sem:
             await svc.wait_turn()
             svc.requests += 1
-            return await self.client.get(url, params=params)
+            request = self.client.build_request("GET", url, params=params)
+            seen = {str(request.url)}
+            for _ in range(MAX_REDIRECTS):
+                resp = await self.client.send(request, stream=True)
+                if resp.next_request is None:
+                    return await _read_capped(resp, max_bytes)
+                await resp.aclose()
+                request = _within_host(svc, request, resp.next_request)
+                if str(request.url) in seen:
+                    raise BadResponse(f"{svc.name}: redirect loop at {request.url}", url=url)
+                seen.add(str(request.url))
+            raise BadResponse(f"{svc.name}: more than {MAX_REDIRECTS} redirects", url=url)
 
     @staticmethod
     def _retry_wait(resp: httpx.Response, attempt: int) -> float | None:

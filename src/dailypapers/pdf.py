@@ -11,7 +11,7 @@ import re
 from collections import Counter
 
 from pypdf import PdfReader
-from pypdf.errors import PdfReadError
+from pypdf.errors import DependencyError, PdfReadError
 
 from .errors import ParseError
 from .models import Author, Block, BlockKind, Document, Section, classify_section
@@ -34,9 +34,11 @@ def parse_pdf(
 ) -> Document:
     try:
         reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):  # permissions-only PDFs open
+            raise ParseError(f"the PDF of {arxiv_id or url} is protected by a password", url=url)
         pages = [(p.extract_text() or "").translate(_LIGATURES) for p in reader.pages]
         meta_title = str(reader.metadata.get("/Title") or "").strip() if reader.metadata else ""
-    except (PdfReadError, ValueError, KeyError, TypeError) as e:
+    except (PdfReadError, ValueError, KeyError, TypeError, DependencyError) as e:
         raise ParseError(f"cannot read the PDF of {arxiv_id or url}: {e}", url=url) from None
     lines = strip_running_lines([p.splitlines() for p in pages])
     if sum(len(ln) for ln in lines) < 500:

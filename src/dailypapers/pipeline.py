@@ -20,7 +20,7 @@ from .errors import DailyPapersError, LLMUnavailable
 from .extract import analyze_without_llm
 from .grounding import Paper as GroundingPaper
 from .grounding import ground
-from .llm import LLM, RUNGS, Call
+from .llm import LLM, Call
 from .models import (
     AnalyserKind,
     Analysis,
@@ -38,6 +38,7 @@ from .store import Store
 
 log = logging.getLogger("dailypapers")
 EXTRACT_VERSION = "extract-1"
+RANK = {"html": 0, "pdf": 1, "abstract": 2}  # which source is the better reading
 
 
 @dataclass
@@ -66,6 +67,7 @@ class Stats:
     requests: int = 0
     retries: int = 0
     failures: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # about the whole run, said once
 
 
 class Observer:
@@ -90,7 +92,7 @@ async def run_report(
     stats = stats if stats is not None else Stats()
     analyser = make_analyser(settings, opts, store)
     async with Net(settings, transport) as net:
-        label, papers = await list_papers(net, store, opts, today or date.today())
+        label, papers = await list_papers(net, store, opts, today or datetime.now(UTC).date())
         papers = select(papers, opts.top, opts.min_upvotes)
         stats.listed = len(papers)
         observer.listed(len(papers))
@@ -112,6 +114,7 @@ async def run_report(
             store.finish_run(run_id, "interrupted", stats_dict(stats))
             raise
         finally:
+            stats.warnings = analyser.warnings
             await analyser.close()
         stats.requests, stats.retries = net.requests, net.retries
     store.finish_run(run_id, "done", stats_dict(stats))
@@ -148,7 +151,7 @@ async def list_papers(net: Net, store: Store, opts: Options, today: date) -> tup
         store.save_listing(label, "day", papers)
         return label, papers
     cached = None if opts.refresh else store.listing(opts.period, opts.kind)
-    if cached is not None:
+    if cached or (cached == [] and not hf.may_grow(opts.period, opts.kind, today)):
         return opts.period, cached
     papers = await hf.fetch_listing(net, opts.period, opts.kind)
     store.save_listing(opts.period, opts.kind, papers)
@@ -173,9 +176,10 @@ class Analyser:
         self.kind: AnalyserKind = "llm" if llm else "no-llm"
         self.model = llm.model if llm else None
         self.sem = asyncio.Semaphore(settings.concurrency)
-        if llm:
-            known = store.server_rung(settings.llm_base_url, llm.model)
-            llm.rung_index = RUNGS.index(known) if known in RUNGS else 0
+
+    @property
+    def warnings(self) -> list[str]:
+        return list(self.llm.warnings) if self.llm else []
 
     @property
     def key(self) -> tuple[str, str]:
@@ -203,11 +207,9 @@ class Analyser:
             analysis = await asyncio.to_thread(analyze_without_llm, doc, paper, self.settings.lang)
             return analysis, provenance(doc, packed, "no-llm", None, EXTRACT_VERSION, None), []
         async with self.sem:
-            analysis, prov, calls = await analyze_with_llm(
+            return await analyze_with_llm(
                 self.llm, doc, paper, self.settings.lang, self.settings.max_input_tokens
             )
-        self.store.save_server_rung(self.settings.llm_base_url, self.llm.model, self.llm.rung)
-        return analysis, prov, calls
 
     async def correct(
         self, doc: Document, paper: Paper, analysis: Analysis, problems: list[str]
@@ -231,7 +233,7 @@ class Analyser:
 
 def make_analyser(settings: Settings, opts: Options, store: Store) -> Analyser:
     use_llm = settings.llm_configured and not opts.no_llm
-    return Analyser(settings, store, LLM(settings) if use_llm else None)
+    return Analyser(settings, store, LLM(settings, store) if use_llm else None)
 
 
 def stats_dict(stats: Stats) -> dict:
@@ -254,7 +256,7 @@ class Day:
     async def prefetch_meta(self, papers: list[Paper]) -> None:
         """Batched export-API requests for the papers not read yet; with --refresh, for all,
         which is how a new arXiv version is noticed."""
-        wanted = [p.id for p in papers if self.opts.refresh or not self.store.has_document(p.id)]
+        wanted = [p.id for p in papers if self.opts.refresh or self.store.needs_reading(p.id)]
         for start in range(0, len(wanted), 100):
             self.meta.update(await arxiv.try_meta(self.net, wanted[start : start + 100]))
 
@@ -289,21 +291,25 @@ class Day:
             return PaperResult(paper=paper, status="failed", error=reason)
 
     async def read(self, paper: Paper) -> tuple[Document, list[str]]:
-        """The stored document, unless arXiv has announced a newer version of it."""
+        """The stored document, unless --refresh asks to read every source again or a
+        better source failed for a passing reason on the last reading (retried once)."""
         stored = self.store.document(paper.id)
-        meta = self.meta.get(paper.id)
-        if stored and not (
-            self.opts.refresh and meta and meta.version and meta.version != stored[0].version
-        ):
-            return stored
-        reading = await arxiv.read_paper(self.net, paper, meta)
+        if stored and not self.opts.refresh and not self.store.needs_reading(paper.id):
+            return stored.doc, stored.fallbacks
+        reading = await arxiv.read_paper(self.net, paper, self.meta.get(paper.id))
         self.stats.fetched += 1
         self.observer.stage("fetched")
         keep = self.analyser.settings.keep_sources
         for kind, url, body in reading.fetched:
             version = reading.doc.version if kind == reading.doc.source else None
             self.store.save_source(paper.id, version, kind, url, body if keep else None)
-        self.store.save_document(reading.doc, reading.fallbacks)
+        if stored and reading.transient and RANK[reading.doc.source] > RANK[stored.doc.source]:
+            log.info("%s: kept the stored %s (%s)", paper.id, stored.doc.source, reading.fallbacks)
+            if stored.transient:  # this was its re-read
+                self.store.save_document(stored.doc, stored.fallbacks, True, stored.rereads + 1)
+            return stored.doc, stored.fallbacks  # a passing failure never replaces a better read
+        rereads = stored.rereads + 1 if stored and stored.transient else 0
+        self.store.save_document(reading.doc, reading.fallbacks, reading.transient, rereads)
         self.stats.parsed += 1
         self.observer.stage("parsed")
         return reading.doc, reading.fallbacks
@@ -317,7 +323,7 @@ class Day:
             cached = self.store.analysis(
                 paper, doc.version or "", model, prompt_version, self.analyser.settings.lang
             )
-            if cached:
+            if cached and cached.provenance and cached.provenance.source == doc.source:
                 self.stats.from_archive += 1
                 self.observer.stage("analysed")
                 return cached.model_copy(update={"paper": paper})
@@ -381,13 +387,14 @@ async def run_one(
     opts: Options,
     store: Store,
     transport: httpx.AsyncBaseTransport | None = None,
-) -> Report:
+) -> tuple[Report, Stats]:
     """One paper, by id, through the same flow as a day."""
     stats = Stats()
     analyser = make_analyser(settings, opts, store)
     base, _ = arxiv.split_version(arxiv_id)
     async with Net(settings, transport) as net:
-        meta = {} if store.has_document(base) else await arxiv.try_meta(net, [base])
+        wanted = opts.refresh or store.needs_reading(base)
+        meta = await arxiv.try_meta(net, [base]) if wanted else {}
         m = meta.get(base)
         paper = Paper(
             id=base,
@@ -400,9 +407,10 @@ async def run_one(
         try:
             result = await day.paper(paper)
         finally:
+            stats.warnings = analyser.warnings
             await analyser.close()
     store.finish_run(run_id, "done", stats_dict(stats))
-    return Report(
+    report = Report(
         label=base,
         kind="paper",
         lang=settings.lang,
@@ -412,6 +420,7 @@ async def run_one(
         note=analyser.note(),
         papers=[result],
     )
+    return report, stats
 
 
 def from_archive(store: Store, label: str, kind: ReportKind, lang: Lang) -> Report | None:
@@ -443,7 +452,7 @@ def from_archive(store: Store, label: str, kind: ReportKind, lang: Lang) -> Repo
 def paper_from_archive(store: Store, arxiv_id: str, lang: Lang) -> Report | None:
     """One archived paper's analysis as a report, without network."""
     found = store.document(arxiv_id)
-    paper = Paper(id=arxiv_id, title=found[0].title if found else arxiv_id)
+    paper = Paper(id=arxiv_id, title=found.doc.title if found else arxiv_id)
     hit = store.analysis(paper, None, None, None, lang)
     if hit is None or hit.provenance is None:
         return None

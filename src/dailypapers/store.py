@@ -11,11 +11,12 @@ import sqlite3
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .llm import Call
+from .llm import Call, ServerProfile
 from .models import Analysis, Document, Grounding, Paper, PaperResult, Provenance
 
 
@@ -67,7 +68,37 @@ def m001_initial(db: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [m001_initial]
+def m002_server_context_and_transient_reads(db: sqlite3.Connection) -> None:
+    """A server's stated context; a document read after a transient failure of a better
+    source, and how many times it has been re-read since."""
+    _script(
+        db,
+        """
+        ALTER TABLE llm_servers ADD COLUMN context INTEGER;
+        ALTER TABLE llm_servers ADD COLUMN token_ratio REAL NOT NULL DEFAULT 1.0;
+        ALTER TABLE documents ADD COLUMN transient INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE documents ADD COLUMN rereads INTEGER NOT NULL DEFAULT 0
+    """,
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
+    m001_initial,
+    m002_server_context_and_transient_reads,
+]
+
+
+@dataclass
+class Stored:
+    """A parsed document as archived, with what is needed to decide whether to read again."""
+
+    doc: Document
+    fallbacks: list[str]
+    transient: bool
+    rereads: int
+
+
+MAX_REREADS = 1  # a paper read after a transient failure is read again once, on a later run
 
 
 def _pack(text: str) -> bytes:
@@ -146,9 +177,12 @@ class Store:
             (arxiv_id, version or "", kind, url, _now(), zlib.compress(body, 6) if body else None),
         )
 
-    def save_document(self, doc: Document, fallbacks: list[str]) -> None:
+    def save_document(
+        self, doc: Document, fallbacks: list[str], transient: bool = False, rereads: int = 0
+    ) -> None:
         self.db.execute(
-            "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO documents (id, version, source, parsed_at, fallbacks, body, "
+            "transient, rereads) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 doc.arxiv_id,
                 doc.version or "",
@@ -156,22 +190,34 @@ class Store:
                 _now(),
                 json.dumps(fallbacks),
                 _pack(doc.model_dump_json()),
+                int(transient),
+                rereads,
             ),
         )
 
     def has_document(self, arxiv_id: str) -> bool:
         return bool(self.db.execute("SELECT 1 FROM documents WHERE id=?", (arxiv_id,)).fetchone())
 
-    def document(self, arxiv_id: str) -> tuple[Document, list[str]] | None:
+    def document(self, arxiv_id: str) -> Stored | None:
         """The newest stored document of a paper (highest version, then latest parse)."""
         row = self.db.execute(
-            "SELECT body, fallbacks FROM documents WHERE id=? ORDER BY "
+            "SELECT body, fallbacks, transient, rereads FROM documents WHERE id=? ORDER BY "
             "CAST(substr(version, 2) AS INTEGER) DESC, parsed_at DESC LIMIT 1",
             (arxiv_id,),
         ).fetchone()
         if not row:
             return None
-        return Document.model_validate_json(_unpack(row[0])), json.loads(row[1])
+        doc = Document.model_validate_json(_unpack(row[0]))
+        return Stored(doc, json.loads(row[1]), bool(row[2]), row[3])
+
+    def needs_reading(self, arxiv_id: str) -> bool:
+        """Never read, or read from a worse source after a transient failure not retried yet."""
+        row = self.db.execute(
+            "SELECT transient, rereads FROM documents WHERE id=? ORDER BY "
+            "CAST(substr(version, 2) AS INTEGER) DESC, parsed_at DESC LIMIT 1",
+            (arxiv_id,),
+        ).fetchone()
+        return row is None or (bool(row[0]) and row[1] < MAX_REREADS)
 
     # analyses
     def save_analysis(
@@ -268,13 +314,17 @@ class Store:
                 ],
             )
 
-    def server_rung(self, base_url: str, model: str) -> str | None:
+    def llm_server(self, base_url: str, model: str) -> ServerProfile:
+        """What we learnt of a server: the rung it accepted, the context it stated."""
         row = self.db.execute(
-            "SELECT rung FROM llm_servers WHERE base_url=? AND model=?", (base_url, model)
+            "SELECT rung, context, token_ratio FROM llm_servers WHERE base_url=? AND model=?",
+            (base_url, model),
         ).fetchone()
-        return row[0] if row else None
+        return ServerProfile(row[0] or None, row[1], row[2]) if row else ServerProfile()
 
-    def save_server_rung(self, base_url: str, model: str, rung: str) -> None:
+    def save_llm_server(self, base_url: str, model: str, profile: ServerProfile) -> None:
         self.db.execute(
-            "INSERT OR REPLACE INTO llm_servers VALUES (?, ?, ?)", (base_url, model, rung)
+            "INSERT OR REPLACE INTO llm_servers (base_url, model, rung, context, token_ratio) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (base_url, model, profile.rung or "", profile.context, profile.token_ratio),
         )

@@ -48,6 +48,9 @@ LABELS = {
         "no_results": "论文中未找到带数字的实验结果。",
         "list_sep": "、",
         "report_score": "全报告核验率",
+        "context_fit": "按服务器上下文 {limit:,} tokens 打包",
+        "hidden": "已丢弃不可见文本 {n:,} 字符",
+        "server_truncated": "⚠️ 服务器静默截断了提示词：只读取了 {read:,}/~{sent:,} tokens",
     },
     "en": {
         "title": "Hugging Face Daily Papers Report",
@@ -92,6 +95,9 @@ LABELS = {
         "no_results": "No results with numbers were found in the paper.",
         "list_sep": ", ",
         "report_score": "report grounding",
+        "context_fit": "packed to the server's {limit:,}-token context",
+        "hidden": "{n:,} characters of invisible text dropped",
+        "server_truncated": "⚠️ prompt cut by the server (it read {read:,} of ~{sent:,} tokens)",
     },
 }
 SOURCE_NAMES = {"html": "HTML", "pdf": "PDF", "abstract": "ArXiv Abs"}
@@ -112,6 +118,13 @@ def provenance_line(p: Provenance, t: dict[str, str]) -> str:
     if p.cut_sections:  # the JSON lists them all
         shown = p.cut_sections[:3] + (["…"] if len(p.cut_sections) > 3 else [])
         parts.append(f"{t['cut']} ({len(p.cut_sections)}): {', '.join(shown)}")
+    if p.hidden_chars:
+        parts.append(t["hidden"].format(n=p.hidden_chars))
+    if p.context_limit:
+        parts.append(t["context_fit"].format(limit=p.context_limit))
+    if p.server_truncated:
+        read, sent = p.server_truncated
+        parts.append(t["server_truncated"].format(read=read, sent=sent))
     if p.analyser == "llm":
         parts.append(f"{t['model']} {p.model} · {t['prompt']} {p.prompt_version}")
     else:
