@@ -185,7 +185,8 @@ def fenced_paper(request: dict) -> str:
     """The paper text a request carries between its markers."""
     user = request["messages"][1]["content"]
     m = MARKER.search(user)
-    return m.group(2) if m else ""
+    text = m.group(2) if m else ""
+    return re.sub(r"^Links and comment given by the authors: .*\n", "", text)
 
 
 def faithful_analysis(request: dict) -> dict:

@@ -157,7 +157,7 @@ def test_ctrl_c_stops_cleanly(recordings, llm, monkeypatch) -> None:
     proc, db_path = slow_run_until(llm, monkeypatch, delay=0.3, concurrency=1, analysed=2)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=30)
-    assert proc.returncode == 1 and "Traceback" not in err
+    assert proc.returncode == 130 and "Traceback" not in err
     assert re.search(r"interrupted: \d+ of 50 papers are done and saved", err)
     assert "Run summary" in err
     with sqlite3.connect(db_path) as db:

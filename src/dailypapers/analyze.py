@@ -13,6 +13,7 @@ from functools import cache
 from importlib import resources
 
 from .errors import ContextTooLong, LLMError
+from .invisible import strip_format_chars
 from .llm import LLM, Call, Outcome, strict_schema
 from .models import (
     AnalyserKind,
@@ -39,6 +40,7 @@ PRIORITY: dict[Role, int] = {
 }
 PROMPT_OVERHEAD = 400  # the user message's own framing, in tokens
 MIN_PAPER_TOKENS = 1000  # less than this of a paper is not worth analysing
+_CATEGORY = re.compile(r"[a-z-]+(\.[A-Za-z-]+)?")
 
 
 @dataclass
@@ -113,25 +115,38 @@ def _truncate(section: Section, budget: int) -> str:
 
 
 def user_message(doc: Document, paper: Paper, packed: Packed, boundary: str) -> str:
-    """Trusted metadata outside the fence, the paper's text inside it."""
-    meta = {
+    """Only what we checked ourselves outside the fence; everything the authors wrote (the
+    comment, repository and project links, the paper) inside it, where it is data."""
+    trusted = {
         "arxiv_id": doc.version_label or paper.id,
         "source_read": doc.source,
+        "categories": [c for c in doc.categories if _CATEGORY.fullmatch(c)],
+    }
+    supplied = {
         "github_repo": paper.github_repo,
         "project_page": paper.project_page,
         "arxiv_comment": doc.comment,
-        "categories": doc.categories,
     }
-    fenced = packed.text.replace("<<<", "‹‹‹")  # the paper cannot forge a marker
     note = (
         "" if not packed.cut else f"\nSections left out to fit the budget: {', '.join(packed.cut)}."
     )
+    fenced = fence_safe(
+        "Links and comment given by the authors: "
+        + json.dumps({k: v for k, v in supplied.items() if v}, ensure_ascii=False)
+        + "\n\n"
+        + packed.text
+    )
     return (
-        f"Metadata (from Hugging Face and arXiv, trusted):\n"
-        f"{json.dumps(meta, ensure_ascii=False)}{note}\n\n"
+        f"Metadata (checked by the tool):\n{json.dumps(trusted, ensure_ascii=False)}{note}\n\n"
         f"<<<PAPER {boundary}>>>\n{fenced}\n<<<END PAPER {boundary}>>>\n\n"
         "Write the analysis of this paper as the JSON object described above."
     )
+
+
+def fence_safe(text: str) -> str:
+    """Paper text that cannot forge a marker, with no invisible format characters (Unicode
+    tags can spell out instructions no reader sees)."""
+    return strip_format_chars(text).replace("<<<", "‹‹‹").replace(">>>", "›››")
 
 
 def system_prompt(lang: str, boundary: str) -> tuple[str, str]:

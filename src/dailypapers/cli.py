@@ -8,33 +8,33 @@ import json
 import logging
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
-from datetime import date
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from . import arxiv, hf, pipeline
 from .config import Settings, load_settings
 from .errors import (
-    EXIT_FAILED,
-    EXIT_INTERRUPTED,
     EXIT_PARTIAL,
-    EXIT_USAGE,
     DailyPapersError,
+    Interrupted,
     NotInArchive,
     UserError,
 )
+from .escape import terminal
 from .models import Lang, Paper, Report
 from .net import Net
+from .output import write_report
 from .progress import LiveProgress, summary
 from .render import FORMATS, render
-from .store import Store
+from .store import Store, storage_error
 
 app = typer.Typer(
     help="Turn the Hugging Face Daily Papers list into a grounded research report.",
@@ -58,10 +58,11 @@ def one_line_errors(fn: F) -> F:
             raise
         except KeyboardInterrupt:
             err.print("interrupted", highlight=False)
-            raise typer.Exit(EXIT_INTERRUPTED) from None
+            raise typer.Exit(Interrupted.exit_code) from None
         except Exception as e:
             if os.environ.get("DAILYPAPERS_DEBUG") == "1":
                 raise
+            e = storage_error(e) or e
             if isinstance(e, DailyPapersError):
                 message = str(e)
             else:
@@ -71,9 +72,12 @@ def one_line_errors(fn: F) -> F:
                     "DAILYPAPERS_DEBUG=1 shows the traceback)"
                 )
             err.print(
-                f"[bold red]error:[/] {message}", markup=True, highlight=False, soft_wrap=True
+                Text.assemble(("error:", "bold red"), " ", terminal(message)),
+                highlight=False,
+                soft_wrap=True,
             )
-            raise typer.Exit(EXIT_USAGE if isinstance(e, UserError) else EXIT_FAILED) from None
+            code = e.exit_code if isinstance(e, DailyPapersError) else 1
+            raise typer.Exit(code) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -103,13 +107,16 @@ def list_cmd(
     period, kind = period_of(day, week, month)
     settings = load_settings()
 
+    notes: list[str] = []
+
     async def go() -> tuple[str, list]:
         async with Net(settings) as net:
             if period is None:
-                return await hf.latest_day(net, date.today())
-            return period, await hf.fetch_listing(net, period, kind)
+                return await hf.latest_day(net, datetime.now(UTC).date(), notes=notes)
+            return period, await hf.fetch_listing(net, period, kind, notes)
 
     label, papers = asyncio.run(go())
+    tell_warnings(notes)
     if as_json:
         out.print_json(json.dumps([p.model_dump(mode="json") for p in papers]))
         return
@@ -122,7 +129,9 @@ def list_cmd(
     table.add_column("title")
     table.add_column("code", overflow="fold")
     for p in papers:
-        table.add_row(p.id, str(p.upvotes), p.title, p.github_repo or "")
+        table.add_row(
+            terminal(p.id), str(p.upvotes), terminal(p.title), terminal(p.github_repo or "")
+        )
     out.print(table)
 
 
@@ -156,8 +165,10 @@ def read(
     doc, reasons = reading.doc, reading.fallbacks
     label = {"html": "arXiv HTML", "pdf": "PDF", "abstract": "abstract only"}[doc.source]
     err.print(
-        f"source: {label} {doc.version_label}".rstrip()
-        + (f" (fell back: {'; '.join(reasons)})" if reasons else ""),
+        terminal(
+            f"source: {label} {doc.version_label}".rstrip()
+            + (f" (fell back: {'; '.join(reasons)})" if reasons else "")
+        ),
         highlight=False,
         soft_wrap=True,
     )
@@ -236,7 +247,7 @@ def report(
                 )
         except KeyboardInterrupt:
             err.print(summary(stats, settings))
-            raise DailyPapersError(
+            raise Interrupted(
                 f"interrupted: {stats.analysed + stats.from_archive} of {stats.listed} papers "
                 "are done and saved; run the same command again to finish"
             ) from None
@@ -248,15 +259,15 @@ def report(
         err.print(summary(stats, settings))
     elif stats.failures:  # cron mails what a job prints: failures are worth a mail
         for paper_id, reason in stats.failures:
-            err.print(f"failed {paper_id}: {reason}", markup=False, highlight=False)
-    tell_warnings(stats)
+            err.print(terminal(f"failed {paper_id}: {reason}"), highlight=False)
+    tell_warnings(stats.warnings)
     if stats.failures:
         raise typer.Exit(EXIT_PARTIAL)
 
 
-def tell_warnings(stats: pipeline.Stats) -> None:
-    for warning in stats.warnings:
-        err.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
+def tell_warnings(warnings: list[str]) -> None:
+    for warning in warnings:
+        err.print(terminal(f"warning: {warning}"), highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -282,7 +293,7 @@ def analyze(
     opts = pipeline.Options(no_llm=no_llm, reanalyze=reanalyze)
     with opened_store(settings) as store:
         result, stats = asyncio.run(pipeline.run_one(settings, arxiv_id, opts, store))
-    tell_warnings(stats)
+    tell_warnings(stats.warnings)
     paper = result.papers[0]
     if paper.status == "failed":
         raise DailyPapersError(f"could not analyse {arxiv_id}: {paper.error}")
@@ -373,19 +384,13 @@ def setup_logging(settings: Settings) -> None:
 
 
 def emit(text: str, output: str | None, settings: Settings, name: str, quiet: bool = False) -> None:
-    """Write the report atomically (temp file, then rename), or to stdout with `-o -`."""
+    """Write the report where asked (see output.py), or to stdout with `-o -`."""
     if output == "-":
         sys.stdout.write(text)
         return
-    path = Path(output) if output else settings.home / "reports" / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", dir=path.parent, delete=False, prefix=f".{path.name}.", suffix=".tmp"
-    ) as tmp:
-        tmp.write(text)
-    os.replace(tmp.name, path)
+    path = write_report(text, Path(output) if output else settings.home / "reports" / name)
     if not quiet:  # cron mails whatever a job prints
-        err.print(f"wrote {path}", highlight=False)
+        err.print(terminal(f"wrote {path}"), highlight=False)
 
 
 def main() -> None:

@@ -5,6 +5,11 @@ DailyPapersError                 base; `str(err)` is the one line shown to the u
 │   ├── InvalidDate              a date, week or month that is not well formed
 │   ├── ConfigError              missing key, bad option, unreadable config file
 │   └── NotInArchive             `show` asked for something never analysed
+├── StorageError                 this machine's side: the archive, the disk, the folders
+│   ├── ArchiveUnusable          the archive is read-only or corrupt (how to recover)
+│   ├── DiskFull                 no space left where we write
+│   └── NotWritable              the data folder or output file cannot be written
+├── Interrupted                  Ctrl-C or SIGTERM; what finished is saved
 ├── FetchError                   a service could not give us what we asked (url, status)
 │   ├── NotFound                 404: unknown arXiv id, no such day
 │   │   └── NoHTML               arXiv has no HTML rendering of this paper
@@ -20,8 +25,9 @@ DailyPapersError                 base; `str(err)` is the one line shown to the u
     ├── ContextTooLong           the prompt exceeds the server's context (limit, prompt_tokens)
     └── LLMOutputError           answer invalid even after the repair round (reason)
 
-Exit codes of the CLI: 0 done; 1 the run failed; 2 a usage error; 3 the report was written
-but some papers failed; 130 interrupted.
+Exit codes of the CLI (`exit_code` of each class): 0 done; 1 the run failed; 2 a usage
+error; 3 the report was written but some papers failed; 4 the archive is unusable; 5 the
+disk is full; 6 a folder or file cannot be written; 130 interrupted.
 """
 
 from __future__ import annotations
@@ -29,6 +35,8 @@ from __future__ import annotations
 
 class DailyPapersError(Exception):
     """Base class; carries optional context shown in the one-line message."""
+
+    exit_code = 1
 
     def __init__(
         self,
@@ -49,7 +57,7 @@ class DailyPapersError(Exception):
 
 
 class UserError(DailyPapersError):
-    pass
+    exit_code = 2
 
 
 class InvalidDate(UserError):
@@ -62,6 +70,26 @@ class ConfigError(UserError):
 
 class NotInArchive(UserError):
     pass
+
+
+class StorageError(DailyPapersError):
+    pass
+
+
+class ArchiveUnusable(StorageError):
+    exit_code = 4
+
+
+class DiskFull(StorageError):
+    exit_code = 5
+
+
+class NotWritable(StorageError):
+    exit_code = 6
+
+
+class Interrupted(DailyPapersError):
+    exit_code = 130
 
 
 class FetchError(DailyPapersError):
@@ -129,7 +157,4 @@ class LLMOutputError(LLMError):
     pass
 
 
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_PARTIAL = 3
-EXIT_INTERRUPTED = 130
+EXIT_PARTIAL = 3  # not an error: the report is written, and it lists the failed papers

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date, timedelta
 from typing import Any, Literal
 
+from pydantic import ValidationError
+
+from .arxiv import valid_id
 from .errors import FetchError, FutureDate, InvalidDate, NotFound
 from .models import Paper
 from .net import Net
 
 PAGE_LIMIT = 100  # the API answers 400 above this
+MAX_PAGES = 60  # 6,000 papers: more than any month has had
 Period = Literal["day", "week", "month"]
 
 
@@ -38,32 +43,43 @@ def _match(value: str, pattern: str, groups: bool = False) -> Any:
     return m.groups() if groups else m.group(0)
 
 
-def parse_listing(entries: list[dict[str, Any]]) -> list[Paper]:
-    """Typed papers from the raw API answer, deduplicated by arXiv id, order kept."""
+def parse_listing(entries: list[Any], notes: list[str] | None = None) -> list[Paper]:
+    """Typed papers from the raw API answer, deduplicated by arXiv id, order kept. A
+    malformed entry is skipped with a note saying why; the rest of the day goes on."""
     seen: dict[str, Paper] = {}
-    for entry in entries:
-        paper = entry.get("paper") or {}
-        pid = paper.get("id")
-        if not pid or pid in seen:
+    for n, entry in enumerate(entries, 1):
+        try:
+            paper = _paper(entry)
+        except (ValueError, TypeError, AttributeError, KeyError) as e:
+            reason = e.errors()[0]["msg"] if isinstance(e, ValidationError) else str(e)
+            _note(notes, f"Hugging Face listed a malformed entry (#{n}), skipped: {reason}")
             continue
-        org = paper.get("organization") or entry.get("organization") or {}
-        seen[pid] = Paper(
-            id=pid,
-            title=_clean(paper.get("title") or entry.get("title") or pid),
-            abstract=_clean(paper.get("summary") or entry.get("summary") or ""),
-            authors=[a["name"] for a in paper.get("authors", []) if a.get("name")],
-            upvotes=paper.get("upvotes") or 0,
-            num_comments=entry.get("numComments") or 0,
-            listed_at=entry.get("publishedAt"),
-            published_at=paper.get("publishedAt"),
-            ai_summary=paper.get("ai_summary"),
-            ai_keywords=paper.get("ai_keywords") or [],
-            github_repo=paper.get("githubRepo"),
-            github_stars=paper.get("githubStars"),
-            project_page=paper.get("projectPage"),
-            organization=org.get("fullname") or org.get("name"),
-        )
+        seen.setdefault(paper.id, paper)
     return list(seen.values())
+
+
+def _paper(entry: dict[str, Any]) -> Paper:
+    paper = entry.get("paper") or {}
+    pid = str(paper.get("id") or "")
+    if not valid_id(pid):
+        raise ValueError(f"{pid[:40]!r} is not an arXiv id")
+    org = paper.get("organization") or entry.get("organization") or {}
+    return Paper(
+        id=pid,
+        title=_clean(paper.get("title") or entry.get("title") or pid),
+        abstract=_clean(paper.get("summary") or entry.get("summary") or ""),
+        authors=[a["name"] for a in paper.get("authors") or [] if a.get("name")],
+        upvotes=paper.get("upvotes") or 0,
+        num_comments=entry.get("numComments") or 0,
+        listed_at=entry.get("publishedAt"),
+        published_at=paper.get("publishedAt"),
+        ai_summary=paper.get("ai_summary"),
+        ai_keywords=paper.get("ai_keywords") or [],
+        github_repo=paper.get("githubRepo"),
+        github_stars=paper.get("githubStars"),
+        project_page=paper.get("projectPage"),
+        organization=org.get("fullname") or org.get("name"),
+    )
 
 
 def _clean(text: str) -> str:
@@ -72,13 +88,16 @@ def _clean(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-async def fetch_listing(net: Net, period: str, kind: Period = "day") -> list[Paper]:
-    """Every paper of the period: page through until a short or empty page."""
+async def fetch_listing(
+    net: Net, period: str, kind: Period = "day", notes: list[str] | None = None
+) -> list[Paper]:
+    """Every paper of the period: page through until a short or empty page. A server that
+    repeats a page (it ignores paging) or pages without end is stopped, with a note."""
     url = f"{net.settings.hf_endpoint.rstrip('/')}/api/daily_papers"
     param = {"day": "date", "week": "week", "month": "month"}[kind]
-    entries: list[dict[str, Any]] = []
-    page = 0
-    while True:
+    entries: list[Any] = []
+    pages_seen: set[str] = set()
+    for page in range(MAX_PAGES):
         resp = await net.get("hf", url, {param: period, "limit": PAGE_LIMIT, "p": page})
         if resp.status_code == 400 and kind == "day":
             before = (date.fromisoformat(period) - timedelta(days=1)).isoformat()
@@ -104,10 +123,26 @@ async def fetch_listing(net: Net, period: str, kind: Period = "day") -> list[Pap
             ) from None
         if not isinstance(batch, list):
             raise FetchError(f"unexpected answer from {resp.url}: not a list", url=str(resp.url))
+        fingerprint = json.dumps(batch, sort_keys=True)
+        if fingerprint in pages_seen:
+            _note(
+                notes,
+                f"Hugging Face answered page {page + 1} of {period} with a page it "
+                "had sent already (it ignores paging): the list may be incomplete",
+            )
+            break
+        pages_seen.add(fingerprint)
         entries.extend(batch)
         if len(batch) < PAGE_LIMIT:
-            return parse_listing(entries)
-        page += 1
+            break
+    else:
+        _note(notes, f"stopped reading the list of {period} after {MAX_PAGES} pages")
+    return parse_listing(entries, notes)
+
+
+def _note(notes: list[str] | None, text: str) -> None:
+    if notes is not None:
+        notes.append(text)
 
 
 def may_grow(period: str, kind: Period, today: date) -> bool:
@@ -124,12 +159,14 @@ def may_grow(period: str, kind: Period, today: date) -> bool:
     return last >= today - timedelta(days=1)
 
 
-async def latest_day(net: Net, today: date, lookback: int = 10) -> tuple[str, list[Paper]]:
+async def latest_day(
+    net: Net, today: date, lookback: int = 10, notes: list[str] | None = None
+) -> tuple[str, list[Paper]]:
     """The most recent day with papers, stepping back over weekends and not-yet-listed days."""
     for back in range(lookback):
         day = (today - timedelta(days=back)).isoformat()
         try:
-            papers = await fetch_listing(net, day)
+            papers = await fetch_listing(net, day, notes=notes)
         except FutureDate:
             continue
         if papers:

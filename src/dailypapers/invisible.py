@@ -9,6 +9,7 @@ span that only takes space) goes the same way, which is what a reader sees too."
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from lxml import etree
 
@@ -125,3 +126,10 @@ def find_invisible(tree: etree._Element, root: etree._Element) -> list[etree._El
 
 def hidden_text(el: etree._Element) -> str:
     return el.text or "" if not isinstance(el.tag, str) else "".join(el.itertext())
+
+
+def strip_format_chars(text: str) -> str:
+    """Without invisible format characters: zero-width ones, bidi controls, Unicode tags."""
+    if text.isascii():
+        return text
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")

@@ -16,11 +16,12 @@ from . import arxiv, hf
 from .analyze import analyze_with_llm, correct_with_llm, load_prompt, pack, provenance
 from .arxiv import ArxivMeta
 from .config import Settings
-from .errors import DailyPapersError, LLMUnavailable
+from .errors import DailyPapersError, LLMUnavailable, StorageError
 from .extract import analyze_without_llm
 from .grounding import Paper as GroundingPaper
 from .grounding import ground
 from .llm import LLM, Call
+from .lock import period_lock
 from .models import (
     AnalyserKind,
     Analysis,
@@ -77,6 +78,8 @@ class Observer:
 
     def stage(self, name: str) -> None: ...
 
+    def waiting(self, why: str) -> None: ...
+
 
 async def run_report(
     settings: Settings,
@@ -92,31 +95,27 @@ async def run_report(
     stats = stats if stats is not None else Stats()
     analyser = make_analyser(settings, opts, store)
     async with Net(settings, transport) as net:
-        label, papers = await list_papers(net, store, opts, today or datetime.now(UTC).date())
+        label, papers = await list_papers(
+            net, store, opts, today or datetime.now(UTC).date(), stats.warnings
+        )
         papers = select(papers, opts.top, opts.min_upvotes)
         stats.listed = len(papers)
         observer.listed(len(papers))
-        run_id = store.start_run(label, opts.kind, settings.lang, analyser.kind, analyser.model)
-        log.info(
-            "run %d: %s %s, %d papers, %s",
-            run_id,
-            opts.kind,
-            label,
-            len(papers),
-            analyser.model or analyser.kind,
-        )
-        day = Day(net, store, analyser, opts, stats, observer, run_id)
-        try:
-            await day.prefetch_meta(papers)
-            results = await every_paper(day, papers)
-        except BaseException:
+        async with period_lock(settings.home, opts.kind, label, observer.waiting):
+            run_id = store.start_run(label, opts.kind, settings.lang, analyser.kind, analyser.model)
+            log.info("run %d: %s %s, %d papers", run_id, opts.kind, label, len(papers))
+            day = Day(net, store, analyser, opts, stats, observer, run_id)
+            try:
+                await day.prefetch_meta(papers)
+                results = await every_paper(day, papers)
+            except BaseException:
+                stats.requests, stats.retries = net.requests, net.retries
+                store.finish_run(run_id, "interrupted", stats_dict(stats))
+                raise
+            finally:
+                stats.warnings += analyser.warnings
+                await analyser.close()
             stats.requests, stats.retries = net.requests, net.retries
-            store.finish_run(run_id, "interrupted", stats_dict(stats))
-            raise
-        finally:
-            stats.warnings = analyser.warnings
-            await analyser.close()
-        stats.requests, stats.retries = net.requests, net.retries
     store.finish_run(run_id, "done", stats_dict(stats))
     log.info("run %d done: %s", run_id, stats_dict(stats))
     report = Report(
@@ -144,16 +143,18 @@ async def every_paper(day: Day, papers: list[Paper]) -> list[PaperResult]:
         raise
 
 
-async def list_papers(net: Net, store: Store, opts: Options, today: date) -> tuple[str, list]:
+async def list_papers(
+    net: Net, store: Store, opts: Options, today: date, notes: list[str]
+) -> tuple[str, list]:
     """The period's papers: from the archive unless --refresh, else from Hugging Face."""
     if opts.period is None:
-        label, papers = await hf.latest_day(net, today)
+        label, papers = await hf.latest_day(net, today, notes=notes)
         store.save_listing(label, "day", papers)
         return label, papers
     cached = None if opts.refresh else store.listing(opts.period, opts.kind)
     if cached or (cached == [] and not hf.may_grow(opts.period, opts.kind, today)):
         return opts.period, cached
-    papers = await hf.fetch_listing(net, opts.period, opts.kind)
+    papers = await hf.fetch_listing(net, opts.period, opts.kind, notes)
     store.save_listing(opts.period, opts.kind, papers)
     return opts.period, papers
 
@@ -272,8 +273,8 @@ class Day:
                 100 * (result.grounding.score if result.grounding else 0),
             )
             return result
-        except LLMUnavailable:
-            raise  # a configuration problem, not this paper's: stop the run
+        except (LLMUnavailable, StorageError):
+            raise  # the server's or this machine's problem, not this paper's: stop the run
         except Exception as e:  # one paper's failure never sinks the day
             if isinstance(e, DailyPapersError):
                 reason = str(e)
@@ -407,7 +408,7 @@ async def run_one(
         try:
             result = await day.paper(paper)
         finally:
-            stats.warnings = analyser.warnings
+            stats.warnings += analyser.warnings
             await analyser.close()
     store.finish_run(run_id, "done", stats_dict(stats))
     report = Report(

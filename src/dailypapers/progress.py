@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .config import Settings
+from .escape import terminal
 from .pipeline import Observer, Stats
 
 STAGES = ("fetched", "parsed", "analysed", "failed")
@@ -34,6 +35,9 @@ class LiveProgress(Observer):
     def listed(self, n: int) -> None:
         self.total = n
         self.live.update(self._render())
+
+    def waiting(self, why: str) -> None:
+        self.console.print(terminal(why), highlight=False)
 
     def stage(self, name: str) -> None:
         self.counts[name] += 1
@@ -73,5 +77,5 @@ def summary(stats: Stats, settings: Settings) -> Table:
         table.add_row("estimated cost", f"${cost:.4f}")
     table.add_row("HTTP", f"{stats.requests} requests, {stats.retries} retries")
     for paper_id, reason in stats.failures:
-        table.add_row(f"failed {paper_id}", reason)
+        table.add_row(terminal(f"failed {paper_id}"), terminal(reason))
     return table

@@ -6,6 +6,7 @@ Migrations are named functions, applied in order and recorded in `_migrations`."
 
 from __future__ import annotations
 
+import errno
 import json
 import sqlite3
 import zlib
@@ -16,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from .errors import ArchiveUnusable, DiskFull, NotWritable, StorageError
 from .llm import Call, ServerProfile
 from .models import Analysis, Document, Grounding, Paper, PaperResult, Provenance
 
@@ -109,14 +111,72 @@ def _unpack(blob: bytes) -> str:
     return zlib.decompress(blob).decode()
 
 
+def storage_error(e: BaseException, path: Path | None = None) -> StorageError | None:
+    """What a failure of the disk or of SQLite means for the user, in one line."""
+    if isinstance(e, StorageError):
+        return e
+    where = f" {path}" if path else ""
+    message = str(e).lower()
+    full = isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT)
+    if full or "database or disk is full" in message:
+        return DiskFull(
+            f"the disk holding{where or ' the data folder'} is full: free some space and run "
+            "again (what was finished is saved)"
+        )
+    if "readonly database" in message or "read-only" in message:
+        return ArchiveUnusable(
+            f"the archive{where} is read-only: make it writable (chmod u+w) or set "
+            "DAILYPAPERS_HOME to a writable folder"
+        )
+    if "not a database" in message or "malformed" in message or "corrupt" in message:
+        return ArchiveUnusable(
+            f"the archive{where} is corrupt ({e}): move it aside (mv{where} {path}.broken) and "
+            f"run again; `sqlite3 {path}.broken .recover` may save what it holds"
+        )
+    if "unable to open database" in message or (
+        isinstance(e, OSError) and e.errno in (errno.EACCES, errno.EPERM, errno.EROFS)
+    ):
+        target = path or getattr(e, "filename", None) or "the data folder"
+        return NotWritable(
+            f"cannot write {target}: set DAILYPAPERS_HOME (or -o) to a writable place"
+        )
+    return None
+
+
+class _Connection(sqlite3.Connection):
+    """Every SQLite failure leaves as one of our StorageErrors, with the file's path."""
+
+    path: Path | None = None
+
+    def execute(self, *args: Any, **kwargs: Any) -> sqlite3.Cursor:
+        try:
+            return super().execute(*args, **kwargs)
+        except sqlite3.Error as e:
+            raise storage_error(e, self.path) or e from None
+
+    def executemany(self, *args: Any, **kwargs: Any) -> sqlite3.Cursor:
+        try:
+            return super().executemany(*args, **kwargs)
+        except sqlite3.Error as e:
+            raise storage_error(e, self.path) or e from None
+
+
 class Store:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(
+                path, isolation_level=None, check_same_thread=False, factory=_Connection
+            )
+        except (OSError, sqlite3.Error) as e:
+            raise storage_error(e, path) or e from None
+        assert isinstance(db, _Connection)
+        db.path = path
+        self.db = db
         self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA busy_timeout=10000")  # first: other runs may be creating it
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute("PRAGMA busy_timeout=5000")
         self.migrate()
 
     def close(self) -> None:
@@ -137,14 +197,13 @@ class Store:
             "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, "
             "applied_at TEXT NOT NULL)"
         )
-        done = {r[0] for r in self.db.execute("SELECT name FROM _migrations")}
         for migration in MIGRATIONS:
-            if migration.__name__ not in done:
-                with self.tx() as db:
-                    migration(db)
-                    db.execute(
-                        "INSERT INTO _migrations VALUES (?, ?)", (migration.__name__, _now())
-                    )
+            with self.tx() as db:  # checked inside: another process may have just applied it
+                name = migration.__name__
+                if db.execute("SELECT 1 FROM _migrations WHERE name=?", (name,)).fetchone():
+                    continue
+                migration(db)
+                db.execute("INSERT INTO _migrations VALUES (?, ?)", (name, _now()))
 
     # listings
     def save_listing(self, period: str, kind: str, papers: list[Paper]) -> None:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import re
-
+from ..escape import markdown_text
 from ..models import Analysis, PaperResult, Report, Result
 from .labels import (
     LABELS,
@@ -36,17 +35,9 @@ def _score(report: Report, t: dict[str, str]) -> str:
     return "" if score is None else f" · **{t['report_score']}**: {score:.0%}"
 
 
-_TAG = re.compile(r"<(?=[A-Za-z/!?])")
-
-
-def neutralise_tags(text: str) -> str:
-    """Markdown viewers pass raw HTML through: a paper's `<script>` or `<img onerror>` must
-    stay text. Only tag openings are escaped, so `p<0.05` reads as written."""
-    return _TAG.sub("&lt;", text)
-
-
 def paper_markdown(result: PaperResult, t: dict[str, str]) -> str:
-    return neutralise_tags(_paper_markdown(result, t))
+    """Markdown viewers pass raw HTML and links through: the paper's text stays text."""
+    return markdown_text(_paper_markdown(result, t))
 
 
 def _paper_markdown(result: PaperResult, t: dict[str, str]) -> str:
