@@ -92,6 +92,7 @@ def _squash(text: str | None) -> str:
 
 async def fetch_meta(net: Net, ids: list[str]) -> dict[str, ArxivMeta]:
     """Export API metadata for many ids in one paced request."""
+    ids = [i for i in ids if valid_id(i)]
     if not ids:
         return {}
     resp = await net.get(
@@ -106,7 +107,15 @@ async def fetch_meta(net: Net, ids: list[str]) -> dict[str, ArxivMeta]:
     return {m.id: m for m in parse_atom(resp.content)}
 
 
+def checked(arxiv_id: str) -> str:
+    """Only an arXiv id goes into a URL: `../../etc/passwd` is never requested."""
+    if not valid_id(arxiv_id):
+        raise NotFound(f"{arxiv_id[:60]!r} is not an arXiv id; not requested")
+    return arxiv_id.strip()
+
+
 async def fetch_html(net: Net, arxiv_id: str) -> tuple[bytes, str]:
+    arxiv_id = checked(arxiv_id)
     url = f"{net.settings.arxiv_url.rstrip('/')}/html/{arxiv_id}"
     resp = await net.get("arxiv", url, max_bytes=MAX_HTML_BYTES)
     if resp.status_code == 404:
@@ -122,6 +131,7 @@ async def fetch_html(net: Net, arxiv_id: str) -> tuple[bytes, str]:
 
 
 async def fetch_pdf(net: Net, arxiv_id: str) -> tuple[bytes, str]:
+    arxiv_id = checked(arxiv_id)
     url = f"{net.settings.arxiv_url.rstrip('/')}/pdf/{arxiv_id}"
     resp = await net.get("arxiv", url)
     if resp.status_code == 404:

@@ -204,10 +204,16 @@ def report(
     output: Output = None,
     no_llm: NoLLM = False,
     model: Model = None,
-    top: Annotated[int | None, typer.Option(help="Only the N most upvoted papers")] = None,
-    min_upvotes: Annotated[int | None, typer.Option(help="Only papers with K+ upvotes")] = None,
-    concurrency: Annotated[int | None, typer.Option(help="LLM calls at once")] = None,
-    max_input_tokens: Annotated[int | None, typer.Option(help="Context budget per paper")] = None,
+    top: Annotated[int | None, typer.Option(min=1, help="Only the N most upvoted papers")] = None,
+    min_upvotes: Annotated[
+        int | None, typer.Option(min=0, help="Only papers with K+ upvotes")
+    ] = None,
+    concurrency: Annotated[
+        int | None, typer.Option(min=1, max=256, help="LLM calls at once")
+    ] = None,
+    max_input_tokens: Annotated[
+        int | None, typer.Option(min=2000, help="Context budget per paper, in tokens")
+    ] = None,
     unverified: Annotated[
         str | None, typer.Option(help="What to do with unverified items: mark, retry, drop or keep")
     ] = None,

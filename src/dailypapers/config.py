@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import platformdirs
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from .errors import ConfigError
 from .models import Lang, Policy
@@ -52,25 +52,25 @@ class Settings(BaseModel):
     arxiv_url: str = "https://arxiv.org"
     arxiv_api_url: str = "https://export.arxiv.org/api/query"
     contact: str = "https://github.com/dailypapers/dailypapers"
-    arxiv_delay: float = 1.0  # seconds between requests to arxiv.org pages and PDFs
-    arxiv_api_delay: float = 3.0  # arXiv asks for one API request every 3 seconds
-    hf_delay: float = 0.6  # 500 calls per 5 minutes anonymously
-    http_timeout: float = 30.0
-    http_retries: int = 3
-    max_retry_after: float = 120.0
+    arxiv_delay: float = Field(1.0, ge=0)  # seconds between requests to arxiv.org pages and PDFs
+    arxiv_api_delay: float = Field(3.0, ge=0)  # arXiv asks for one API request every 3 seconds
+    hf_delay: float = Field(0.6, ge=0)  # 500 calls per 5 minutes anonymously
+    http_timeout: float = Field(30.0, gt=0)
+    http_retries: int = Field(3, ge=0, le=20)
+    max_retry_after: float = Field(120.0, ge=0)
     openai_base_url: str | None = None
     openai_api_key: str | None = None
     model: str | None = None
-    temperature: float = 0.2
-    max_output_tokens: int = 4096
-    llm_timeout: float = 180.0
-    llm_retries: int = 2
-    concurrency: int = 8
-    max_input_tokens: int = 24000  # fits a 32k-context model with room for the answer
+    temperature: float = Field(0.2, ge=0, le=2)
+    max_output_tokens: int = Field(4096, ge=256)
+    llm_timeout: float = Field(180.0, gt=0)
+    llm_retries: int = Field(2, ge=0, le=20)
+    concurrency: int = Field(8, ge=1, le=256)
+    max_input_tokens: int = Field(24000, ge=2000, description="fits a 32k-context model")
     lang: Lang = "zh"
     unverified: Policy = "retry"
-    price_in: float | None = None  # USD per million input tokens, for the cost estimate
-    price_out: float | None = None
+    price_in: float | None = Field(None, ge=0, description="USD per million input tokens")
+    price_out: float | None = Field(None, ge=0)
     keep_sources: bool = True  # keep fetched pages and PDFs (~80 KB a paper, compressed)
 
     @property

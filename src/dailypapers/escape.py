@@ -11,9 +11,13 @@ import re
 
 from rich.text import Text
 
-# ESC sequences (CSI, OSC up to BEL or ST, and two-character ones), then the remaining C0
-# and C1 controls except tab and newline.
-_SEQUENCE = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)?|[@-Z\\-_])?")
+# Escape sequences, 7-bit and 8-bit (CSI, OSC up to BEL or ST, two-character ones), then the
+# remaining C0 and C1 controls except tab and newline.
+_SEQUENCE = re.compile(
+    r"(\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"
+    r"|(\x1b\]|\x9d)[^\x07\x1b\x9c]*(\x07|\x1b\\|\x9c)?"
+    r"|\x1b[@-Z\\-_]?"
+)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _TAG = re.compile(r"<(?=[A-Za-z/!?])")
 _LINK_SYNTAX = re.compile(r"([\[\]])")

@@ -10,7 +10,7 @@ import io
 import re
 from collections import Counter
 
-from pypdf import PdfReader
+from pypdf import PageObject, PdfReader
 from pypdf.errors import DependencyError, PdfReadError
 
 from .errors import ParseError
@@ -36,7 +36,8 @@ def parse_pdf(
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):  # permissions-only PDFs open
             raise ParseError(f"the PDF of {arxiv_id or url} is protected by a password", url=url)
-        pages = [(p.extract_text() or "").translate(_LIGATURES) for p in reader.pages]
+        read = [visible_text(p) for p in reader.pages]
+        pages = [text.translate(_LIGATURES) for text, _ in read]
         meta_title = str(reader.metadata.get("/Title") or "").strip() if reader.metadata else ""
     except (PdfReadError, ValueError, KeyError, TypeError, DependencyError) as e:
         raise ParseError(f"cannot read the PDF of {arxiv_id or url}: {e}", url=url) from None
@@ -57,6 +58,7 @@ def parse_pdf(
         abstract=abstract,
         sections=sections,
         bibliography=bibliography,
+        hidden_chars=sum(hidden for _, hidden in read),
         links=sorted(
             set(
                 re.findall(
@@ -65,6 +67,51 @@ def parse_pdf(
             )
         ),
     )
+
+
+_WHITE_FILL = {(1.0,), (1.0, 1.0, 1.0), (0.0, 0.0, 0.0, 0.0)}  # g, rg, k
+_INVISIBLE_MODES = (3, 7)  # text render modes that paint nothing
+
+
+def visible_text(page: PageObject) -> tuple[str, int]:
+    """The page's text without what no reader sees: white, invisible-mode or sub-point
+    text; (text, characters dropped). A page whose only text is invisible is a scanned
+    page's OCR layer, which is the paper's text, so it is kept. (Text placed off the page
+    is not judged: pypdf reports figure text in its form's own coordinates.)"""
+    stack: list[tuple[tuple[float, ...], int]] = [((0.0,), 0)]
+    hidden: list[str] = []
+    shown = 0
+
+    def operand(op: bytes, args: list, cm: list, tm: list) -> None:
+        fill, mode = stack[-1]
+        if op == b"q":
+            stack.append(stack[-1])
+        elif op == b"Q" and len(stack) > 1:
+            stack.pop()
+        elif op == b"Tr" and args:
+            stack[-1] = (fill, int(args[0]))
+        elif op in (b"g", b"rg", b"k", b"sc", b"scn") and all(
+            isinstance(a, int | float) for a in args
+        ):
+            stack[-1] = (tuple(round(float(a), 2) for a in args), mode)
+
+    def text(chunk: str, cm: list, tm: list, font: object, size: float) -> None:
+        nonlocal shown
+        if not chunk.strip():
+            return
+        fill, mode = stack[-1]
+        scale = (abs(tm[0] * tm[3] - tm[1] * tm[2]) * abs(cm[0] * cm[3] - cm[1] * cm[2])) ** 0.5
+        if fill in _WHITE_FILL or mode in _INVISIBLE_MODES or size * scale < 1:
+            hidden.append(chunk.strip())
+        else:
+            shown += len(chunk)
+
+    out = page.extract_text(visitor_operand_before=operand, visitor_text=text) or ""
+    if not hidden or shown < 200:
+        return out, 0
+    for chunk in hidden:
+        out = out.replace(chunk, "", 1)
+    return out, sum(len(c) for c in hidden)
 
 
 def _edge_key(line: str) -> str:
