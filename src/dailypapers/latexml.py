@@ -6,6 +6,7 @@ read, except `#infobox`, which is where the newest layout puts version, category
 
 from __future__ import annotations
 
+import copy
 import re
 
 from lxml import etree
@@ -29,6 +30,7 @@ _AFFILIATION = re.compile(
     r"tencent|bytedance|huawei|equal contribution|correspond|@|\bai$",
     re.I,
 )
+_CONTROLS = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _MARK = "\u2063"  # invisible separator: marks where a superscript stood
 _VERSION_IN_PATH = re.compile(r"/(?:html|abs|pdf)/([^/?#]+?)(v\d+)(?:[/?#]|$)")
 
@@ -75,8 +77,9 @@ def parse_html(
     page: str | bytes, *, arxiv_id: str | None = None, url: str | None = None
 ) -> Document:
     """Parse a LaTeXML page; raises ConversionFailed for a page that is not the paper."""
-    try:
-        tree = lxml_html.fromstring(page.encode() if isinstance(page, str) else page)
+    raw = page.encode() if isinstance(page, str) else page
+    try:  # control characters are invalid in HTML and lxml refuses them in text it sets
+        tree = lxml_html.fromstring(_CONTROLS.sub(b"", raw))
     except (etree.ParserError, ValueError) as e:
         raise ParseError(f"cannot parse HTML of {arxiv_id or url}: {e}", url=url) from None
     article = _first(tree, f"//article[{_xp('ltx_document')}]")
@@ -201,7 +204,7 @@ def _authors(article: etree._Element) -> list[Author]:
         person = _first(creator, f".//*[{_xp('ltx_personname')}]")
         if person is None:
             continue
-        person = etree.fromstring(etree.tostring(person))  # work on a copy
+        person = copy.deepcopy(person)  # work on a copy
         for el in person.xpath(f".//*[{_xp('ltx_font_typewriter')}]"):
             _drop(el)
         for sup in person.xpath(".//sup"):
@@ -375,7 +378,7 @@ def _list(el: etree._Element) -> Block:
     ordered = has_class(el, "ltx_enumerate")
     items = []
     for n, li in enumerate(el.xpath("./li | ./dt | ./dd"), 1):
-        li = etree.fromstring(etree.tostring(li))
+        li = copy.deepcopy(li)
         for tag in li.xpath(f"./*[{_xp('ltx_tag')}]"):
             _drop(tag)
         items.append(f"{n}. {text_of(li)}" if ordered else f"- {text_of(li)}")

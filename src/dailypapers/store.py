@@ -134,7 +134,8 @@ def storage_error(e: BaseException, path: Path | None = None) -> StorageError | 
             f"run again; `sqlite3 {path}.broken .recover` may save what it holds"
         )
     if "unable to open database" in message or (
-        isinstance(e, OSError) and e.errno in (errno.EACCES, errno.EPERM, errno.EROFS)
+        isinstance(e, OSError)
+        and e.errno in (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.EISDIR)
     ):
         target = path or getattr(e, "filename", None) or "the data folder"
         return NotWritable(
