@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dailypapers.extract import analyze_without_llm
-from dailypapers.grounding import Paper as Prepared
+from dailypapers.grounding import PaperIndex as Prepared
 from dailypapers.grounding import ground, numbers
 from dailypapers.latexml import parse_html
 from dailypapers.models import (
@@ -101,21 +101,23 @@ def analysis(*results: Result) -> Analysis:
 
 
 @pytest.mark.parametrize(
-    "claim,values",
+    "claim,values,benchmark",
     [
-        ("在 HotpotQA 上准确率提升约 15%", ["15%"]),
-        ("准确率提升 15 percent", ["15 percent"]),
-        ("Ours reaches 73.4% accuracy vs 65.2%", ["73.4%", "65.2%"]),  # the table states ratios
-        ("峰值显存降低了 2 倍", ["2 倍"]),
-        ("speeds up by 1.5x", ["1.5x"]),
-        ("上下文长达 1,750,000 tokens", ["1,750,000"]),
-        ("上下文长达 175万 tokens", ["175万"]),
-        ("分数在 10-20 之间", ["10–20"]),
-        ("在 1.2K 个测试问题上", ["1.2K"]),
+        ("在 HotpotQA 上准确率提升约 15%", ["15%"], "HotpotQA"),
+        ("准确率提升 15 percent", ["15 percent"], "HotpotQA"),
+        ("Ours reaches 73.4% accuracy vs 65.2%", ["73.4%", "65.2%"], None),  # ratios in a table
+        ("峰值显存降低了 2 倍", ["2 倍"], "HotpotQA"),
+        ("speeds up by 1.5x", ["1.5x"], None),
+        ("上下文长达 1,750,000 tokens", ["1,750,000"], None),
+        ("上下文长达 175万 tokens", ["175万"], None),
+        ("分数在 10-20 之间", ["10–20"], None),
+        ("在 1.2K 个测试问题上", ["1.2K"], "HotpotQA"),
     ],
 )
-def test_true_numbers_in_other_notations_are_verified(claim: str, values: list[str]) -> None:
-    g = ground(analysis(result(claim, values, "HotpotQA", "R1Searcher")), PAPER, PREPARED)
+def test_true_numbers_in_other_notations_are_verified(
+    claim: str, values: list[str], benchmark: str | None
+) -> None:
+    g = ground(analysis(result(claim, values, benchmark, "R1Searcher")), PAPER, PREPARED)
     verdict = g.verdict("results[0]")
     assert verdict.verified, verdict.reason
     assert verdict.where
@@ -125,7 +127,7 @@ def test_fabricated_number_is_flagged() -> None:
     g = ground(analysis(result("准确率提升 23.4%", ["23.4%"])), PAPER, PREPARED)
     v = g.verdict("results[0]")
     assert not v.verified and v.missing_numbers == ["23.4%"]
-    assert g.verdict("contribution").verified and g.verdict("usage").verified
+    assert g.verdict("contribution").verified and g.verdict("usage.hardware").status == "verified"
     assert g.verdict("innovations[0]").verified
     assert g.score == 3 / 4
 

@@ -219,12 +219,12 @@ def test_fabricated_number_is_marked_exactly(llm, tmp_path) -> None:
     md, data = analyze_md("mark", tmp_path)
     assert md.count("⚠️") == 1
     marked = next(line for line in md.splitlines() if "⚠️" in line)
-    assert "987.6%" in marked and "numbers not in the paper: 987.6%" in marked
+    assert "987.6%" in marked and "论文中没有这些数字：987.6%" in marked
     bad = [v["item"] for v in data["grounding"]["verdicts"] if not v["verified"]]
     assert bad == ["results[0]"] and data["grounding"]["score"] < 1
     assert len(llm.requests) == 1
     html = CliRunner().invoke(app, ["show", PAPER, "--format", "html"]).output
-    assert html.count('<span class="warn" title="numbers not in the paper: 987.6%">') == 1
+    assert html.count("⚠ 未核验: 论文中没有这些数字：987.6%") == 1
 
 
 def test_retry_uses_the_corrected_answer(llm, tmp_path) -> None:

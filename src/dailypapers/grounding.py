@@ -1,125 +1,87 @@
-"""Check an analysis against the paper it claims to summarise. Pure functions.
+"""Check an analysis against the paper it claims to summarise, claim by claim. Pure functions.
 
-Every number of an item must occur in the paper's body (text, tables, captions, footnotes),
-allowing for notation: 15% = 15.0% = "15 percent" = 0.15; 1.5x = 1.5× = 1.5-fold = 1.5 倍;
-1.75M = 1,750,000 = 1.75 million = 175万. A number found only in the bibliography is no
-support. Named benchmarks and baselines must appear too, and every evidence quote must be in
-the paper, allowing for whitespace, hyphenation, quotes and math rendering."""
+Every printed field is checked: its numbers must be in the paper with the same kind (a
+percentage is not a count of GPUs) and sign ("drops by 3.2" is −3.2); its specific names
+(H100, GPT-4o, ImageNet, a GitHub URL) must be in the paper; its evidence quote must be in the
+paper. A result that names a benchmark (or, failing that, a metric) must find each value where
+the paper states it *for that benchmark*: the same sentence or the one before, the same table
+row, the column under a header naming it, or a caption naming it. A number found only in the
+bibliography is no support; a number the item says it derived (a difference, a ratio) is
+accepted when its inputs are found. Each item ends verified, unverified (with the reasons),
+copied (the no-LLM analyser's verbatim text) or not checkable (prose with nothing to check)."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections import defaultdict
 from dataclasses import dataclass
+from itertools import permutations
 
 from .models import Analysis, Document, Grounding, Verdict
+from .quantities import Number, compatible, numbers, sign_agrees
 
-_SCALE = {
-    "k": 1e3,
-    "thousand": 1e3,
-    "m": 1e6,
-    "million": 1e6,
-    "mn": 1e6,
-    "b": 1e9,
-    "billion": 1e9,
-    "bn": 1e9,
-    "t": 1e12,
-    "trillion": 1e12,
-    "万": 1e4,
-    "亿": 1e8,
-    "千": 1e3,
-}
-_NUM = re.compile(
-    r"(?P<approx>(?:约|大约|近|超过|逾|about|approximately|approx\.|around|nearly|roughly|over|"
-    r"more than|up to|~|≈)\s*)?"
-    r"(?<![\w.\-])(?P<neg>[-−–])?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
-    r"(?P<unit>\s?(?:%|％|percent|per cent|个百分点|pp|p\.p\.|points?|[x×]|-?fold|倍|"
-    r"(?:thousand|million|billion|trillion|mn|bn)\b|[kKMBT](?![a-zA-Z])|万|亿|千))?"
-    r"(?!\d|\.\d)",
-    re.I,
+__all__ = ["PaperIndex", "ground", "items_of", "numbers", "squash"]
+
+_NOT_STATED = re.compile(r"not stated|论文未说明|未说明|未提及|not mentioned|not specified", re.I)
+_NAME_SPLIT = re.compile(r",|/|;|、|，|\band\b|\bvs\.?|\bversus\b|和|与|及")
+_CLAUSE = re.compile(r"[；;。，\n]|,(?!\d{3})|(?<=\D)\.\s")
+_SENTENCE = re.compile(r"(?<=[.!?。！？])\s+(?=[A-Z(\[\d])|\n+")
+_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-_.@/][A-Za-z0-9]+)*")
+_URL = re.compile(r"(?:https?://|www\.)[^\s)）\]，,;；]+")
+_DERIVED = re.compile(
+    r"derived|comput|calculat|difference|relative|差值|计算|相对|相当于|换算|折合|由.*得", re.I
 )
-_URL = re.compile(r"(?:https?://|www\.)\S+")
-_RANGE = re.compile(r"(?<=\d)\s*[-–~～]\s*(?=\d)")
-_REFERENCE = re.compile(
-    r"(table|figure|fig\.|section|sec\.|eq\.|equation|appendix|表|图|第)"
-    r"\s*$",
-    re.I,
-)
+# Acronyms an analysis may use for what a paper spells out; everything else with a capital
+# inside or a digit is a name the paper must contain.
+_GENERIC = {
+    "ai", "agi", "llm", "llms", "vlm", "vlms", "mllm", "mllms", "lmm", "lmms", "nlp", "cv",
+    "ml", "dl", "rl", "rlhf", "sft", "sota", "gpu", "gpus", "cpu", "cpus", "api", "apis",
+    "json", "url", "pdf", "html", "kv", "moe", "cot", "rag", "qa", "ocr", "asr", "tts", "ui",
+    "io", "os", "ok", "id", "ids", "2d", "3d", "4d", "i/o", "q&a", "arxiv", "hf",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
-class Number:
-    text: str
-    value: float
-    percent: bool = False
-    approx: bool = False
-    decimals: int = 0
-    scale: float = 1.0  # 1e6 for "1.75M": how much a unit of the last written digit is worth
-
-    @property
-    def tolerance(self) -> float:
-        """How far a paper's number may be from an approximate one ("约 15%" ~ 14.7%)."""
-        return 0.5 * 10 ** (-self.decimals) * self.scale
+class Occurrence:
+    number: Number
+    where: str
+    context: str  # squashed text the number is stated with: its sentence, row, column, caption
 
 
-def numbers(text: str, *, skip_references: bool = True) -> list[Number]:
-    """The numbers of a text with their magnitudes; identifiers such as GPT-4o, H100 or
-    Qwen3 and URLs are left alone, and so are references like "Table 2" when
-    `skip_references`."""
-    out: list[Number] = []
-    text = _URL.sub(" ", text)  # a link's digits are not claims
-    text = _RANGE.sub(" to ", text)  # both ends of 10-20 / 10–20 / 10~20 count
-    for m in _NUM.finditer(text):
-        if skip_references and _REFERENCE.search(text[max(0, m.start() - 12) : m.start()]):
-            continue
-        raw = m.group("num")
-        unit = (m.group("unit") or "").strip().lower().lstrip("-")
-        scale = _SCALE.get(unit, _SCALE.get(unit.rstrip("s"), 1.0))
-        value = float(raw.replace(",", "")) * scale * (-1 if m.group("neg") else 1)
-        decimals = len(raw.split(".")[1]) if "." in raw else 0
-        percent = unit in ("%", "％", "percent", "per cent", "个百分点", "pp", "p.p.")
-        approx = bool(m.group("approx"))
-        out.append(Number(m.group(0).strip(), value, percent, approx, decimals, scale))
-    return out
+class PaperIndex:
+    """The paper prepared once for many checks: every number with the context that says what
+    it measures, the bibliography's numbers, and the text squashed for names and quotes."""
 
-
-class Paper:
-    """The paper prepared once for many checks: its numbers by value, its text squashed."""
-
-    def __init__(self, doc: Document) -> None:
-        self.values: dict[float, str] = {}  # value → the first place that states it
-        for where, text in _places(doc):
+    def __init__(self, doc: Document, trusted: tuple[str, ...] = ()) -> None:
+        self.by_value: dict[float, list[Occurrence]] = defaultdict(list)
+        self.all: list[Occurrence] = []
+        for where, text, context in _contexts(doc):
             for n in numbers(text, skip_references=False):
-                self.values.setdefault(_key(n.value), where)
-                self.values.setdefault(_key(abs(n.value)), where)
+                occurrence = Occurrence(n, where, context)
+                self.all.append(occurrence)
+                self.by_value[_key(abs(n.value))].append(occurrence)
         self.bib_values = {
-            _key(n.value) for n in numbers(doc.bibliography_text(), skip_references=False)
+            _key(abs(n.value)) for n in numbers(doc.bibliography_text(), skip_references=False)
         }
-        self.squashed = squash(doc.body_text())
+        self.squashed = squash(" ".join([doc.body_text(), *doc.links, *trusted]))
 
-    def find(self, n: Number) -> str | None:
-        """Where the paper states this number, if it does."""
-        for candidate in _candidates(n):
-            where = self.values.get(_key(candidate))
-            if where:
-                return where
+    def occurrences(self, n: Number) -> list[Occurrence]:
+        """Where the paper states this magnitude, in any notation (0.15 for 15%, ...)."""
+        keys = {_key(abs(n.value)), _key(abs(n.value) / 100), _key(abs(n.value) * 100)}
+        found = [o for k in keys for o in self.by_value.get(k, [])]
         if n.approx:
-            for value, where in self.values.items():
-                if abs(value - n.value) <= n.tolerance:
-                    return where
-        return None
+            found += [o for o in self.all if abs(abs(o.number.value) - abs(n.value)) <= n.tolerance]
+        return found
 
     def in_bibliography(self, n: Number) -> bool:
-        return any(_key(c) in self.bib_values for c in _candidates(n))
+        keys = {_key(abs(n.value)), _key(abs(n.value) / 100), _key(abs(n.value) * 100)}
+        return bool(keys & self.bib_values)
 
     def has_name(self, name: str) -> bool:
         if squash(name) and squash(name) in self.squashed:
             return True
-        tokens = [
-            t
-            for t in re.findall(r"[A-Za-z][\w\-.]*\d*|\d+[A-Za-z][\w\-]*", name)
-            if re.search(r"[A-Z\d]", t) and len(t) >= 2
-        ]
+        tokens = [t for t in _TOKEN.findall(name) if re.search(r"[A-Z\d]", t) and len(t) >= 2]
         return bool(tokens) and all(squash(t) in self.squashed for t in tokens)
 
     def has_quote(self, quote: str) -> bool:
@@ -127,30 +89,56 @@ class Paper:
         return all(squash(f) in self.squashed for f in fragments)
 
 
-def _places(doc: Document) -> list[tuple[str, str]]:
-    places = [("Title", doc.title), ("Abstract", doc.abstract)]
+def _contexts(doc: Document) -> list[tuple[str, str, str]]:
+    """(where, text, binding context) for each sentence, table cell group and caption."""
+    out = [("Title", doc.title, squash(doc.title))]
+    out += _sentences("Abstract", doc.abstract)
     for s in doc.sections:
         if s.role == "references":
             continue
-        places.append((s.heading or "Body", s.heading))
+        out.append((s.heading or "Body", s.heading, squash(s.heading)))
         for b in s.blocks:
-            places.append((b.label or s.heading or "Body", b.plain()))
-    places.extend(("Footnotes", f) for f in doc.footnotes)
-    return places
+            where = b.label or s.heading or "Body"
+            if b.kind == "table":
+                out += _table(where, b.caption or "", b.text)
+            else:
+                if b.caption:
+                    out.append((where, b.caption, squash(b.caption)))
+                out += _sentences(where, b.text)
+    out += [c for f in doc.footnotes for c in _sentences("Footnotes", f)]
+    return out
+
+
+def _sentences(where: str, text: str) -> list[tuple[str, str, str]]:
+    """Each sentence, bound with the one before it ("On COCO, ... . It reaches 45.2 AP.")."""
+    parts = [p for p in _SENTENCE.split(text) if p.strip()]
+    return [
+        (where, part, squash((parts[i - 1] if i else "") + " " + part))
+        for i, part in enumerate(parts)
+    ]
+
+
+def _table(where: str, caption: str, text: str) -> list[tuple[str, str, str]]:
+    """Each cell with its row, the header cells above its column, and the caption."""
+    rows = [
+        [c.strip() for c in line.strip().strip("|").split("|")]
+        for line in text.splitlines()
+        if line.strip().startswith("|") and not re.fullmatch(r"[|\s:\-]+", line.strip())
+    ]
+    if not rows:
+        return [(where, caption + "\n" + text, squash(caption + " " + text))]
+    numeric = [any(numbers(c, skip_references=False) for c in r[1:]) for r in rows]
+    header_rows = [r for r, has in zip(rows, numeric, strict=True) if not has] or rows[:1]
+    out = [(where, caption, squash(caption))]
+    for r in rows:
+        for j, cell in enumerate(r):
+            column = " ".join(h[j] for h in header_rows if j < len(h))
+            out.append((where, cell, squash(" ".join([caption, " ".join(r), column]))))
+    return out
 
 
 def _key(value: float) -> float:
     return round(value, 6)
-
-
-def _candidates(n: Number) -> list[float]:
-    """A percentage may appear as a ratio, and vice versa."""
-    values = [n.value, -n.value]
-    if n.percent:
-        values.append(n.value / 100)
-    elif abs(n.value) <= 1:
-        values.append(n.value * 100)
-    return values
 
 
 def squash(text: str) -> str:
@@ -161,81 +149,171 @@ def squash(text: str) -> str:
     return re.sub(r"[^0-9a-z\u4e00-\u9fff]", "", text)
 
 
-_NOT_STATED = re.compile(r"not stated|论文未说明|未说明|未提及|not mentioned|not specified", re.I)
-_NAME_SPLIT = re.compile(r",|/|;|、|，|\band\b|\bvs\.?|\bversus\b|和|与|及")
+def ground(
+    analysis: Analysis, doc: Document, paper: PaperIndex | None = None, *, copied: bool = False
+) -> Grounding:
+    """A verdict for every item of the analysis; `copied` for the no-LLM analyser's text."""
+    paper = paper or PaperIndex(doc)
+    return Grounding(
+        verdicts=[_check(item, paper, copied) for item in items_of(analysis)], copied=copied
+    )
 
 
-def ground(analysis: Analysis, doc: Document, paper: Paper | None = None) -> Grounding:
-    """A verdict for every item of the analysis."""
-    paper = paper or Paper(doc)
-    verdicts = [
-        _check(item, texts, names, quotes, paper)
-        for item, texts, names, quotes in items_of(analysis)
-    ]
-    return Grounding(verdicts=verdicts)
+@dataclass
+class Item:
+    """One printed field: its texts, the names it cites, where its values must be bound."""
+
+    address: str
+    texts: list[str]
+    names: tuple[str, ...] = ()
+    quotes: tuple[str, ...] = ()
+    benchmark: str | None = None
+    metric: str | None = None
+    free_names: bool = True  # whether names in its prose must be in the paper
 
 
-def items_of(a: Analysis) -> list[tuple[str, list[str], list[str], list[str]]]:
-    """(item address, its texts, the names it cites, its evidence quotes) for each item."""
+def items_of(a: Analysis) -> list[Item]:
     u = a.usage
-    out: list[tuple[str, list[str], list[str], list[str]]] = [
-        ("contribution", [a.contribution], [], [a.contribution_evidence.quote]),
-        (
-            "usage",
-            [u.inputs, u.outputs, *u.workflow, u.hardware, u.code],
-            [],
-            [e.quote for e in u.evidence],
-        ),
+    usage_quotes = tuple(e.quote for e in u.evidence)
+    out = [
+        Item("domains", list(a.domains), free_names=False),  # field names, not the paper's
+        Item("contribution", [a.contribution], quotes=(a.contribution_evidence.quote,)),
+        Item("usage.inputs", [u.inputs], quotes=usage_quotes),
+        Item("usage.outputs", [u.outputs]),
+        Item("usage.workflow", list(u.workflow)),
+        Item("usage.hardware", [u.hardware]),
+        Item("usage.code", [u.code, *u.code_urls]),
     ]
     out += [
-        (f"innovations[{i}]", [x.name, x.explanation], [], [x.evidence.quote])
+        Item(f"innovations[{i}]", [x.name, x.explanation], quotes=(x.evidence.quote,))
         for i, x in enumerate(a.innovations)
     ]
     out += [
-        (
+        Item(
             f"results[{i}]",
-            [r.claim, *r.values, r.metric or ""],
-            [n for n in (r.benchmark, r.baseline) if n],
-            [r.evidence.quote],
+            [r.claim, *r.values],
+            names=tuple(n for n in (r.benchmark, r.baseline) if n),
+            quotes=(r.evidence.quote,),
+            benchmark=r.benchmark,
+            metric=r.metric,
         )
         for i, r in enumerate(a.results)
     ]
     return out
 
 
-def _check(
-    item: str, texts: list[str], names: list[str], quotes: list[str], paper: Paper
-) -> Verdict:
-    missing, bib_only, where = [], [], None
-    for text in texts:
-        if _NOT_STATED.search(text):
-            continue
-        for n in numbers(text):
-            found = paper.find(n)
-            if found:
-                where = where or found
-            elif paper.in_bibliography(n):
-                if n.text not in bib_only:
-                    bib_only.append(n.text)
-            elif n.text not in missing:
-                missing.append(n.text)
-    missing_names = [
-        part.strip()
-        for name in names
-        for part in _NAME_SPLIT.split(name)
-        if _is_name(part) and not paper.has_name(part.strip())
-    ]
-    quote_found = all(paper.has_quote(q) for q in quotes if q.strip())
-    ok = not missing and not bib_only and not missing_names and quote_found
-    return Verdict(
-        item=item,
-        verified=ok,
-        where=where,
-        missing_numbers=missing,
-        missing_names=missing_names,
-        quote_found=quote_found,
-        bibliography_only=bib_only,
+def _check(item: Item, paper: PaperIndex, copied: bool) -> Verdict:
+    v = Verdict(item=item.address, verified=True)
+    clauses = [c for t in item.texts for c in _CLAUSE.split(t) if c and not _NOT_STATED.search(c)]
+    stated = [n for c in clauses for n in numbers(c)]
+    binding = _binding(item, paper)
+    found: list[Number] = []
+    for n in stated:
+        problem, where = _locate(n, paper, binding)
+        if problem is None:
+            found.append(n)
+            v.where = v.where or where
+        elif n.text not in getattr(v, problem):
+            getattr(v, problem).append(n.text)
+    _accept_derived(v, item, stated, found)
+    names = [p.strip() for n in item.names for p in _NAME_SPLIT.split(n) if _is_name(p)]
+    if item.free_names:
+        names += [t for c in clauses for t in specific_names(c)]
+    v.missing_names = list(dict.fromkeys(n for n in names if not paper.has_name(n)))
+    v.quote_found = all(paper.has_quote(q) for q in item.quotes if q.strip())
+    v.verified = not (
+        v.missing_numbers
+        or v.wrong_unit
+        or v.wrong_sign
+        or v.unbound
+        or v.bibliography_only
+        or v.missing_names
+        or not v.quote_found
     )
+    checkable = bool(stated or names)
+    v.status = (
+        "unverified"
+        if not v.verified
+        else "copied"
+        if copied
+        else "verified"
+        if checkable
+        else "uncheckable"
+    )
+    if v.unbound:
+        v.bound_to = item.benchmark or item.metric
+    return v
+
+
+def _binding(item: Item, paper: PaperIndex) -> list[str]:
+    """The squashed words a result's value must be stated with: its benchmark, else its
+    metric (abbreviated as papers do: "Acc" for accuracy). Names not in the paper at all are
+    reported as such, not as unbound values."""
+    if item.benchmark:
+        parts = [p for p in _NAME_SPLIT.split(item.benchmark) if _is_name(p)]
+        return [squash(p) for p in parts if paper.has_name(p)]
+    if item.metric:
+        tokens = [t for t in _TOKEN.findall(item.metric) if len(t) >= 2]
+        return [squash(t)[:4] for t in tokens if squash(t)[:4] in paper.squashed]
+    return []
+
+
+def _locate(n: Number, paper: PaperIndex, binding: list[str]) -> tuple[str | None, str | None]:
+    """(None, where) if the paper states this number for what the item says; else which
+    problem it is: missing_numbers, wrong_unit, wrong_sign, unbound, bibliography_only."""
+    same = paper.occurrences(n)
+    kind_ok = [o for o in same if compatible(n, o.number)]
+    signed = [o for o in kind_ok if sign_agrees(n, o.number)]
+    bound = [o for o in signed if not binding or any(b in o.context for b in binding)]
+    if bound:
+        return None, bound[0].where
+    if signed:
+        return "unbound", None
+    if kind_ok:
+        return "wrong_sign", None
+    if same and any(_same_magnitude(n, o.number) for o in same):
+        return "wrong_unit", None
+    if paper.in_bibliography(n):
+        return "bibliography_only", None
+    return "missing_numbers", None
+
+
+def _same_magnitude(claim: Number, paper: Number) -> bool:
+    return round(abs(claim.value), 6) == round(abs(paper.value), 6)
+
+
+def _accept_derived(v: Verdict, item: Item, stated: list[Number], found: list[Number]) -> None:
+    """A difference or ratio the item says it computed is fine when its inputs are found."""
+    if not v.missing_numbers or not any(_DERIVED.search(t) for t in item.texts):
+        return
+    results: set[float] = set()
+    for a, b in permutations([n.value for n in found], 2):
+        candidates = [abs(a - b)] + ([a / b, (a - b) / b * 100] if b else [])
+        results |= {round(c, d) for c in candidates for d in (1, 2)}
+    v.derived = [
+        n.text
+        for n in stated
+        if n.text in v.missing_numbers
+        and (round(abs(n.value), 1) in results or round(abs(n.value), 2) in results)
+    ]
+    v.missing_numbers = [t for t in v.missing_numbers if t not in v.derived]
+
+
+def specific_names(text: str) -> list[str]:
+    """Names in free text that the paper must contain: tokens with a digit (H100, GPT-4o),
+    an inner capital (ImageNet, LLaMA) or two capitals (COCO), but not generic acronyms.
+    URLs count by their host and path."""
+    names = [u.rstrip(".") for u in _URL.findall(text)]
+    text = _URL.sub(" ", text)
+    for token in _TOKEN.findall(text):
+        letters = sum(c.isalpha() for c in token)
+        upper = sum(c.isupper() for c in token)
+        digit = any(c.isdigit() for c in token)
+        if token.lower() in _GENERIC or letters < 2:
+            continue
+        if (digit and letters >= 1) or upper >= 2 or (upper and token[1:] != token[1:].lower()):
+            names.append(token)
+    return names
 
 
 def _is_name(part: str) -> bool:

@@ -259,22 +259,42 @@ class Analysis(BaseModel):
     results: list[Result]
 
 
+VerdictStatus = Literal["verified", "unverified", "copied", "uncheckable"]
+
+
 class Verdict(BaseModel):
-    """The grounding check of one analysis item, addressed like `results[2]`."""
+    """The grounding check of one printed field, addressed like `results[2]`.
+
+    `status`: verified (its numbers, names and quote are in the paper, values stated for its
+    benchmark), unverified (the lists say why), copied (the no-LLM analyser's verbatim text),
+    uncheckable (prose with no number or name to check). `verified` is "no problem found"."""
 
     item: str
     verified: bool
+    status: VerdictStatus = "verified"
     where: str | None = None
     missing_numbers: list[str] = []
-    missing_names: list[str] = []
-    quote_found: bool = True
+    wrong_unit: list[str] = []  # the magnitude is in the paper, as another kind of number
+    wrong_sign: list[str] = []
+    unbound: list[str] = []  # in the paper, but not for this benchmark (or metric)
+    bound_to: str | None = None
     bibliography_only: list[str] = []
+    missing_names: list[str] = []
+    derived: list[str] = []  # computed by the analysis from numbers that are in the paper
+    quote_found: bool = True
 
     @property
     def reason(self) -> str:
+        """In English, for the correction round and the JSON; the report words it itself."""
         parts = []
         if self.missing_numbers:
             parts.append("numbers not in the paper: " + ", ".join(self.missing_numbers))
+        if self.wrong_unit:
+            parts.append("in the paper only as another unit: " + ", ".join(self.wrong_unit))
+        if self.wrong_sign:
+            parts.append("sign or direction differs from the paper: " + ", ".join(self.wrong_sign))
+        if self.unbound:
+            parts.append(f"in the paper, but not for {self.bound_to}: " + ", ".join(self.unbound))
         if self.bibliography_only:
             parts.append("only in the bibliography: " + ", ".join(self.bibliography_only))
         if self.missing_names:
@@ -288,18 +308,23 @@ class Grounding(BaseModel):
     verdicts: list[Verdict] = []
     dropped: list[str] = []
     policy: Policy = "mark"
+    copied: bool = False  # the analysis is the paper's own text (no LLM)
 
     @property
     def marks(self) -> bool:
         """Whether unverified items carry a visible ⚠ (all policies but `keep`)."""
         return self.policy != "keep"
 
+    def count(self, status: VerdictStatus) -> int:
+        return sum(v.status == status for v in self.verdicts)
+
     @computed_field  # type: ignore[prop-decorator]
     @property
-    def score(self) -> float:
-        if not self.verdicts:
-            return 1.0
-        return sum(v.verified for v in self.verdicts) / len(self.verdicts)
+    def score(self) -> float | None:
+        """Verified among the items that could be checked; None when there were none (or the
+        text is copied from the paper, which proves nothing about checking)."""
+        checked = self.count("verified") + self.count("unverified")
+        return self.count("verified") / checked if checked else None
 
     def verdict(self, item: str) -> Verdict | None:
         return next((v for v in self.verdicts if v.item == item), None)
@@ -351,8 +376,11 @@ class Report(BaseModel):
     @computed_field  # type: ignore[prop-decorator]
     @property
     def grounding_score(self) -> float | None:
-        scores = [p.grounding.score for p in self.papers if p.grounding and p.status == "ok"]
-        return sum(scores) / len(scores) if scores else None
+        """Verified among all checked items of the report (copied text is not counted)."""
+        groundings = [p.grounding for p in self.papers if p.grounding and p.status == "ok"]
+        verified = sum(g.count("verified") for g in groundings)
+        checked = verified + sum(g.count("unverified") for g in groundings)
+        return verified / checked if checked else None
 
     @property
     def source_url(self) -> str:

@@ -18,8 +18,7 @@ from .arxiv import ArxivMeta
 from .config import Settings
 from .errors import DailyPapersError, LLMUnavailable, StorageError
 from .extract import analyze_without_llm
-from .grounding import Paper as GroundingPaper
-from .grounding import ground
+from .grounding import PaperIndex, ground
 from .llm import LLM, Call
 from .lock import period_lock
 from .models import (
@@ -270,7 +269,7 @@ class Day:
                 "%s: read from %s, grounding %.0f%%",
                 paper.id,
                 doc.source,
-                100 * (result.grounding.score if result.grounding else 0),
+                100 * ((result.grounding.score if result.grounding else None) or 0),
             )
             return result
         except (LLMUnavailable, StorageError):
@@ -345,15 +344,16 @@ class Day:
     ) -> tuple[Analysis, Grounding, list[Call]]:
         """Ground the analysis and apply the --unverified policy."""
         policy = self.analyser.settings.unverified
-        prepared = GroundingPaper(doc)
-        grounding = ground(analysis, doc, prepared)
+        prepared = PaperIndex(doc, tuple(u for u in (paper.github_repo, paper.project_page) if u))
+        copied = self.analyser.llm is None
+        grounding = ground(analysis, doc, prepared, copied=copied)
         calls: list[Call] = []
         bad = [v for v in grounding.verdicts if not v.verified]
         if bad and policy == "retry" and self.analyser.llm:
             problems = [f"{v.item}: {v.reason}" for v in bad]
             try:
                 analysis, calls = await self.analyser.correct(doc, paper, analysis, problems)
-                grounding = ground(analysis, doc, prepared)
+                grounding = ground(analysis, doc, prepared, copied=copied)
             except DailyPapersError as e:
                 if isinstance(e, LLMUnavailable):
                     raise
@@ -361,7 +361,7 @@ class Day:
                 log.warning("correction of %s failed: %s", paper.id, e)
         if policy == "drop":
             analysis, dropped = drop_unverified(analysis, grounding)
-            grounding = ground(analysis, doc, prepared)
+            grounding = ground(analysis, doc, prepared, copied=copied)
             grounding.dropped = dropped
         grounding.policy = policy
         return analysis, grounding, calls

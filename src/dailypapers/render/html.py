@@ -8,7 +8,15 @@ from functools import cache
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from ..models import Report
-from .labels import LABELS, analyser_label, heading_label, provenance_line, source_name
+from .labels import (
+    LABELS,
+    analyser_label,
+    grounding_line,
+    heading_label,
+    provenance_line,
+    reason_text,
+    source_name,
+)
 from .markdown import result_line
 
 
@@ -22,7 +30,11 @@ def _env() -> Environment:
     )
     env.tests["web_url"] = is_web_url  # only http(s) links become hrefs, never javascript:
     env.globals.update(
-        source_name=source_name, provenance_line=provenance_line, result_line=result_line
+        source_name=source_name,
+        provenance_line=provenance_line,
+        result_line=result_line,
+        grounding_line=grounding_line,
+        reason_text=reason_text,
     )
     return env
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..models import PaperResult, Provenance, Report
+from ..models import Grounding, PaperResult, Provenance, Report, Verdict
 
 LABELS = {
     "zh": {
@@ -50,6 +50,16 @@ LABELS = {
         "report_score": "全报告核验率",
         "context_fit": "按服务器上下文 {limit:,} tokens 打包",
         "hidden": "已丢弃不可见文本 {n:,} 字符",
+        "checked": "{verified}/{checked} 项已核验 ({pct})",
+        "copied": "{n} 项为论文原文摘录（非 LLM 撰写，不计入核验率）",
+        "uncheckable": "{n} 项无可核验的数字或名称",
+        "why_missing_numbers": "论文中没有这些数字：{x}",
+        "why_wrong_unit": "论文中该数值的单位或类型不同：{x}",
+        "why_wrong_sign": "正负或增减方向与论文不符：{x}",
+        "why_unbound": "论文中有该数值，但不是 {bound} 的结果：{x}",
+        "why_bibliography_only": "只出现在参考文献中：{x}",
+        "why_missing_names": "论文中没有这些名称：{x}",
+        "why_quote": "引文在论文中找不到",
         "server_truncated": "⚠️ 服务器静默截断了提示词：只读取了 {read:,}/~{sent:,} tokens",
     },
     "en": {
@@ -97,6 +107,16 @@ LABELS = {
         "report_score": "report grounding",
         "context_fit": "packed to the server's {limit:,}-token context",
         "hidden": "{n:,} characters of invisible text dropped",
+        "checked": "{verified}/{checked} items verified ({pct})",
+        "copied": "{n} items copied from the paper (not written by an LLM, not scored)",
+        "uncheckable": "{n} items with no number or name to check",
+        "why_missing_numbers": "numbers not in the paper: {x}",
+        "why_wrong_unit": "in the paper only with another unit or kind: {x}",
+        "why_wrong_sign": "sign or direction differs from the paper: {x}",
+        "why_unbound": "in the paper, but not for {bound}: {x}",
+        "why_bibliography_only": "only in the bibliography: {x}",
+        "why_missing_names": "names not in the paper: {x}",
+        "why_quote": "quote not found in the paper",
         "server_truncated": "⚠️ prompt cut by the server (it read {read:,} of ~{sent:,} tokens)",
     },
 }
@@ -132,6 +152,41 @@ def provenance_line(p: Provenance, t: dict[str, str]) -> str:
     if p.analysed_at:
         parts.append(p.analysed_at.strftime("%Y-%m-%d %H:%M UTC"))
     return " · ".join(parts)
+
+
+def grounding_line(g: Grounding, t: dict[str, str]) -> str:
+    """How much of a paper's analysis was checked, and how much could not be."""
+    verified, unverified = g.count("verified"), g.count("unverified")
+    parts = []
+    if verified + unverified:
+        pct = f"{verified / (verified + unverified):.0%}"
+        parts.append(t["checked"].format(verified=verified, checked=verified + unverified, pct=pct))
+    for status in ("copied", "uncheckable"):
+        if g.count(status):
+            parts.append(t[status].format(n=g.count(status)))
+    if g.dropped:
+        parts.append(f"{t['dropped']}: {len(g.dropped)}")
+    return " · ".join(parts)
+
+
+def reason_text(v: Verdict, t: dict[str, str]) -> str:
+    """Why an item is unverified, in the report's language."""
+    sep = t["list_sep"]
+    parts = [
+        t[f"why_{field}"].format(x=sep.join(getattr(v, field)), bound=v.bound_to)
+        for field in (
+            "missing_numbers",
+            "wrong_unit",
+            "wrong_sign",
+            "unbound",
+            "bibliography_only",
+            "missing_names",
+        )
+        if getattr(v, field)
+    ]
+    if not v.quote_found:
+        parts.append(t["why_quote"])
+    return "；".join(parts) if t is LABELS["zh"] else "; ".join(parts)
 
 
 def heading_label(report: Report, t: dict[str, str]) -> str:

@@ -8,8 +8,10 @@ from .labels import (
     LABELS,
     SEPARATOR,
     analyser_label,
+    grounding_line,
     heading_label,
     provenance_line,
+    reason_text,
     source_name,
 )
 
@@ -53,16 +55,8 @@ def _paper_markdown(result: PaperResult, t: dict[str, str]) -> str:
     if result.status == "failed" or result.analysis is None:
         head.append(f"- **{t['status']}**: ❌ {t['failed']}: {result.error}")
         return "\n".join(head) + "\n"
-    g = result.grounding
-    if g:
-        verified = sum(v.verified for v in g.verdicts)
-        line = (
-            f"- **{t['grounding']}**: {verified}/{len(g.verdicts)} {t['verified_items']} "
-            f"({g.score:.0%})"
-        )
-        if g.dropped:
-            line += f" · {t['dropped']}: {len(g.dropped)}"
-        head.append(line)
+    if result.grounding:
+        head.append(f"- **{t['grounding']}**: {grounding_line(result.grounding, t)}")
     if result.provenance and result.provenance.source == "abstract":
         head += ["", f"> ⚠️ {t['abstract_only']}"]
     return "\n".join(head) + "\n\n" + analysis_markdown(result.analysis, result, t)
@@ -72,7 +66,7 @@ def _mark(result: PaperResult, item: str, t: dict[str, str]) -> str:
     verdict = result.grounding.unverified(item) if result.grounding else None
     if verdict is None:
         return ""
-    return f" ⚠️ *{t['unverified']}: {verdict.reason}*"
+    return f" ⚠️ *{t['unverified']}: {reason_text(verdict, t)}*"
 
 
 def analysis_markdown(a: Analysis, result: PaperResult, t: dict[str, str]) -> str:
@@ -84,12 +78,15 @@ def analysis_markdown(a: Analysis, result: PaperResult, t: dict[str, str]) -> st
         else ""
     )
     parts = [
-        f"1. **{t['domains']}**：\n{t['list_sep'].join(a.domains)}",
+        f"1. **{t['domains']}**：\n{t['list_sep'].join(a.domains)}{_mark(result, 'domains', t)}",
         f"2. **{t['contribution']}**：\n{a.contribution}{_mark(result, 'contribution', t)}",
-        f"3. **{t['usage']}**：{_mark(result, 'usage', t)}\n"
-        f"*   **{t['inputs']}**：{u.inputs}\n*   **{t['outputs']}**：{u.outputs}\n"
-        f"*   **{t['workflow']}**：" + (f"\n{workflow}" if workflow else t["none"]) + "\n"
-        f"*   **{t['hardware']}**：{u.hardware}\n*   **{t['code']}**：{code}",
+        f"3. **{t['usage']}**：\n"
+        f"*   **{t['inputs']}**：{u.inputs}{_mark(result, 'usage.inputs', t)}\n"
+        f"*   **{t['outputs']}**：{u.outputs}{_mark(result, 'usage.outputs', t)}\n"
+        f"*   **{t['workflow']}**：{_mark(result, 'usage.workflow', t)}"
+        + (f"\n{workflow}" if workflow else t["none"])
+        + f"\n*   **{t['hardware']}**：{u.hardware}{_mark(result, 'usage.hardware', t)}\n"
+        f"*   **{t['code']}**：{code}{_mark(result, 'usage.code', t)}",
         f"4. **{t['innovations']}**：\n"
         + (
             "\n".join(
