@@ -317,6 +317,7 @@ class ScriptedLLM:
         self.rejects: dict[str, str] = {}
         self.context: int | None = None
         self.context_style = "vllm"
+        self.writer: Callable[[dict], dict] = faithful_analysis  # the answer to a request
         self.delay = 0.0
         self.lock = threading.Lock()
 
@@ -352,7 +353,7 @@ class ScriptedLLM:
             return Reply(400, json.dumps(body).encode(), {"Content-Type": "application/json"})
         if self.context and self.context_style == "ollama":
             prompt = min(prompt, self.context)
-        answer = json.dumps(faithful_analysis(request), ensure_ascii=False)
+        answer = json.dumps(self.writer(request), ensure_ascii=False)
         return Reply(
             200,
             json.dumps(completion(answer, prompt_tokens=prompt)).encode(),

@@ -12,14 +12,15 @@ copied (the no-LLM analyser's verbatim text) or not checkable (prose with nothin
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import permutations
 
 from .models import Analysis, Document, Grounding, Verdict
-from .quantities import Number, compatible, numbers, sign_agrees
+from .quantities import MULTIPLIER_CONTEXT, Number, compatible, numbers, sign_agrees
 
 __all__ = ["PaperIndex", "ground", "items_of", "numbers", "squash"]
 
@@ -27,7 +28,7 @@ _NOT_STATED = re.compile(r"not stated|论文未说明|未说明|未提及|not me
 _NAME_SPLIT = re.compile(r",|/|;|、|，|\band\b|\bvs\.?|\bversus\b|和|与|及")
 _CLAUSE = re.compile(r"[；;。，\n]|,(?!\d{3})|(?<=\D)\.\s")
 _SENTENCE = re.compile(r"(?<=[.!?。！？])\s+(?=[A-Z(\[\d])|\n+")
-_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-_.@/][A-Za-z0-9]+)*")
+_TOKEN = re.compile(r"(?<![\w.\-])[A-Za-z][A-Za-z0-9]*(?:[-_.@/][A-Za-z0-9]+)*")
 _URL = re.compile(r"(?:https?://|www\.)[^\s)）\]，,;；]+")
 _DERIVED = re.compile(
     r"derived|comput|calculat|difference|relative|差值|计算|相对|相当于|换算|折合|由.*得", re.I
@@ -56,15 +57,20 @@ class PaperIndex:
     def __init__(self, doc: Document, trusted: tuple[str, ...] = ()) -> None:
         self.by_value: dict[float, list[Occurrence]] = defaultdict(list)
         self.all: list[Occurrence] = []
-        for where, text, context in _contexts(doc):
+        for where, text, context, hint in _contexts(doc):
             for n in numbers(text, skip_references=False):
+                if n.kind == "plain" and MULTIPLIER_CONTEXT.search(hint):
+                    n = replace(n, kind="multiplier")
                 occurrence = Occurrence(n, where, context)
                 self.all.append(occurrence)
                 self.by_value[_key(abs(n.value))].append(occurrence)
         self.bib_values = {
             _key(abs(n.value)) for n in numbers(doc.bibliography_text(), skip_references=False)
         }
-        self.squashed = squash(" ".join([doc.body_text(), *doc.links, *trusted]))
+        text = _normalise(" ".join([doc.body_text(), *doc.links, *trusted]))
+        self.squashed = _NOT_WORD.sub("", text)
+        words = set(_WORD_BREAK.split(_NOT_WORD_OR_BREAK.sub("", text)))
+        self.words = sorted(words | {w.lstrip("0123456789") for w in words})  # 80GB, 10000BC
 
     def occurrences(self, n: Number) -> list[Occurrence]:
         """Where the paper states this magnitude, in any notation (0.15 for 15%, ...)."""
@@ -79,46 +85,57 @@ class PaperIndex:
         return bool(keys & self.bib_values)
 
     def has_name(self, name: str) -> bool:
-        if squash(name) and squash(name) in self.squashed:
+        """Whether the paper names it: as written (any spacing, case, hyphens), or each of its
+        name tokens as the start of a word ("ImageNet" in "ImageNet-1K", not "RTX" in
+        "matrix")."""
+        if len(squash(name)) >= 4 and squash(name) in self.squashed:
             return True
         tokens = [t for t in _TOKEN.findall(name) if re.search(r"[A-Z\d]", t) and len(t) >= 2]
-        return bool(tokens) and all(squash(t) in self.squashed for t in tokens)
+        return bool(tokens) and all(self._word_start(squash(t)) for t in tokens)
+
+    def _word_start(self, token: str) -> bool:
+        i = bisect.bisect_left(self.words, token)
+        return i < len(self.words) and self.words[i].startswith(token)
 
     def has_quote(self, quote: str) -> bool:
         fragments = [f for f in re.split(r"\.\.\.|…|\[\.\.\.\]", quote) if len(squash(f)) >= 6]
         return all(squash(f) in self.squashed for f in fragments)
 
 
-def _contexts(doc: Document) -> list[tuple[str, str, str]]:
-    """(where, text, binding context) for each sentence, table cell group and caption."""
-    out = [("Title", doc.title, squash(doc.title))]
+Context = tuple[str, str, str, str]  # where, text, binding context (squashed), kind hint
+
+
+def _contexts(doc: Document) -> list[Context]:
+    """(where, text, binding context, hint) for each sentence, table cell and caption; the
+    hint is the text that says what a bare number measures (its column header, its sentence)."""
+    out = [("Title", doc.title, squash(doc.title), "")]
     out += _sentences("Abstract", doc.abstract)
     for s in doc.sections:
         if s.role == "references":
             continue
-        out.append((s.heading or "Body", s.heading, squash(s.heading)))
+        out.append((s.heading or "Body", s.heading, squash(s.heading), ""))
         for b in s.blocks:
             where = b.label or s.heading or "Body"
             if b.kind == "table":
                 out += _table(where, b.caption or "", b.text)
             else:
                 if b.caption:
-                    out.append((where, b.caption, squash(b.caption)))
+                    out.append((where, b.caption, squash(b.caption), ""))
                 out += _sentences(where, b.text)
     out += [c for f in doc.footnotes for c in _sentences("Footnotes", f)]
     return out
 
 
-def _sentences(where: str, text: str) -> list[tuple[str, str, str]]:
+def _sentences(where: str, text: str) -> list[Context]:
     """Each sentence, bound with the one before it ("On COCO, ... . It reaches 45.2 AP.")."""
     parts = [p for p in _SENTENCE.split(text) if p.strip()]
     return [
-        (where, part, squash((parts[i - 1] if i else "") + " " + part))
+        (where, part, squash((parts[i - 1] if i else "") + " " + part), "")
         for i, part in enumerate(parts)
     ]
 
 
-def _table(where: str, caption: str, text: str) -> list[tuple[str, str, str]]:
+def _table(where: str, caption: str, text: str) -> list[Context]:
     """Each cell with its row, the header cells above its column, and the caption."""
     rows = [
         [c.strip() for c in line.strip().strip("|").split("|")]
@@ -126,14 +143,15 @@ def _table(where: str, caption: str, text: str) -> list[tuple[str, str, str]]:
         if line.strip().startswith("|") and not re.fullmatch(r"[|\s:\-]+", line.strip())
     ]
     if not rows:
-        return [(where, caption + "\n" + text, squash(caption + " " + text))]
+        return [(where, caption + "\n" + text, squash(caption + " " + text), caption)]
     numeric = [any(numbers(c, skip_references=False) for c in r[1:]) for r in rows]
     header_rows = [r for r, has in zip(rows, numeric, strict=True) if not has] or rows[:1]
-    out = [(where, caption, squash(caption))]
+    out = [(where, caption, squash(caption), caption)]
     for r in rows:
         for j, cell in enumerate(r):
             column = " ".join(h[j] for h in header_rows if j < len(h))
-            out.append((where, cell, squash(" ".join([caption, " ".join(r), column]))))
+            context = squash(" ".join([caption, " ".join(r), column]))
+            out.append((where, cell, context, f"{column} {r[0] if r else ''}"))
     return out
 
 
@@ -141,12 +159,20 @@ def _key(value: float) -> float:
     return round(value, 6)
 
 
+_TEX = re.compile(r"\\[a-z]+|[{}$^_]")
+_NOT_WORD = re.compile(r"[^0-9a-z\u4e00-\u9fff]+")
+_NOT_WORD_OR_BREAK = re.compile(r"[^0-9a-z\u4e00-\u9fff\s,;:()\[\]]+")
+_WORD_BREAK = re.compile(r"[\s,;:()\[\]]+")
+
+
+def _normalise(text: str) -> str:
+    return _TEX.sub("", unicodedata.normalize("NFKC", text).casefold())
+
+
 def squash(text: str) -> str:
     """Text reduced to letters and digits, so line breaks, hyphenation, quotes and TeX
     markup do not hide a match."""
-    text = unicodedata.normalize("NFKC", text).casefold()
-    text = re.sub(r"\\[a-z]+|[{}$^_]", "", text)
-    return re.sub(r"[^0-9a-z\u4e00-\u9fff]", "", text)
+    return _NOT_WORD.sub("", _normalise(text))
 
 
 def ground(
@@ -169,6 +195,7 @@ class Item:
     quotes: tuple[str, ...] = ()
     benchmark: str | None = None
     metric: str | None = None
+    values: tuple[str, ...] = ()  # what must be stated for the benchmark
     free_names: bool = True  # whether names in its prose must be in the paper
 
 
@@ -196,6 +223,7 @@ def items_of(a: Analysis) -> list[Item]:
             quotes=(r.evidence.quote,),
             benchmark=r.benchmark,
             metric=r.metric,
+            values=tuple(r.values),
         )
         for i, r in enumerate(a.results)
     ]
@@ -207,9 +235,11 @@ def _check(item: Item, paper: PaperIndex, copied: bool) -> Verdict:
     clauses = [c for t in item.texts for c in _CLAUSE.split(t) if c and not _NOT_STATED.search(c)]
     stated = [n for c in clauses for n in numbers(c)]
     binding = _binding(item, paper)
+    values = {round(abs(n.value), 6) for v in item.values for n in numbers(v)}
     found: list[Number] = []
     for n in stated:
-        problem, where = _locate(n, paper, binding)
+        bound = binding if round(abs(n.value), 6) in values else []  # the result's own values
+        problem, where = _locate(n, paper, bound)
         if problem is None:
             found.append(n)
             v.where = v.where or where
@@ -309,7 +339,7 @@ def specific_names(text: str) -> list[str]:
         letters = sum(c.isalpha() for c in token)
         upper = sum(c.isupper() for c in token)
         digit = any(c.isdigit() for c in token)
-        if token.lower() in _GENERIC or letters < 2:
+        if token.lower() in _GENERIC or letters + digit < 2:
             continue
         if (digit and letters >= 1) or upper >= 2 or (upper and token[1:] != token[1:].lower()):
             names.append(token)

@@ -46,6 +46,7 @@ _APPROX = re.compile(
     re.I,
 )
 _URL = re.compile(r"(?:https?://|www\.)\S+")
+_MODEL_NUMBER = re.compile(r"\b[A-Z][A-Za-z]*[A-Z][A-Za-z]* $")
 _RANGE = re.compile(r"(?<=\d)\s*[-–~～]\s*(?=\d)")
 _REFERENCE = re.compile(
     r"(table|tab\.|figure|fig\.|section|sec\.|eq\.|equation|appendix|algorithm|表|图|第)\s*$",
@@ -98,6 +99,8 @@ def numbers(text: str, *, skip_references: bool = True) -> list[Number]:
         before = text[max(0, m.start() - 40) : m.start()]
         if skip_references and _REFERENCE.search(before[-14:]):
             continue
+        if _MODEL_NUMBER.search(before[-12:]) and re.fullmatch(r"\d{3,}", m.group(0)):
+            continue  # RTX 4090, GTX 1080, COCO 2017: part of a name
         raw = m.group("num")
         unit = (m.group("unit") or "").strip().lower().lstrip("-")
         scale = _SCALE.get(unit, _SCALE.get(unit.rstrip("s"), 1.0))
@@ -106,7 +109,7 @@ def numbers(text: str, *, skip_references: bool = True) -> list[Number]:
             Number(
                 text=m.group(0).strip(),
                 value=value,
-                kind=_kind(unit, raw, text[m.end() : m.end() + 30]),
+                kind=_kind(unit, raw, text[m.end() : m.end() + 30], before[-24:]),
                 approx=bool(_APPROX.search(before[-16:])),
                 decimals=len(raw.split(".")[1]) if "." in raw else 0,
                 scale=scale,
@@ -117,26 +120,31 @@ def numbers(text: str, *, skip_references: bool = True) -> list[Number]:
     return out
 
 
-def _kind(unit: str, raw: str, after: str) -> Kind:
+def _kind(unit: str, raw: str, after: str, before: str) -> Kind:
     if unit in _PERCENT:
         return "percent"
-    if unit in _MULTIPLIER:
+    if unit in _MULTIPLIER or _SPEEDUP.search(before):
         return "multiplier"
     if unit in _SCALE or (_COUNT_NOUN.match(after) and "." not in raw):
         return "count"
     return "plain"
 
 
+_SPEEDUP = re.compile(r"(speed-?up|faster|slower|加速)\s*(of|by|to|了|为|达)?\s*$", re.I)
+MULTIPLIER_CONTEXT = re.compile(r"speed-?up|faster|slower|times|fold|[×x]\s*$|倍|加速", re.I)
+
+
 def compatible(claim: Number, paper: Number) -> bool:
     """Whether the paper's number can be the one the claim states, in value and in kind:
     a percentage is a percentage, a bare score or a ratio (0.xx), never a count of things;
-    a multiplier is a multiplier or a bare number; a count is never a percentage."""
+    a multiplier is a multiplier (a bare number under a "Speedup" header is one); a count
+    is never a percentage."""
     if claim.kind == "percent":
         if paper.kind == "percent" or (paper.kind == "plain" and _same(claim, paper.value)):
             return _same(claim, paper.value)
         return paper.kind == "plain" and abs(paper.value) <= 1 and _same(claim, paper.value * 100)
-    if claim.kind == "multiplier":
-        return paper.kind in ("multiplier", "plain") and _same(claim, paper.value)
+    if claim.kind == "multiplier":  # a bare number is a multiplier where its context says so
+        return paper.kind == "multiplier" and _same(claim, paper.value)
     if claim.kind == "count":
         return paper.kind != "percent" and _same(claim, paper.value)
     if paper.kind == "percent" and abs(claim.value) <= 1 and _same(claim, paper.value / 100):
