@@ -33,13 +33,9 @@ def main() -> None:
     )
     print(f"({time.perf_counter() - start:.1f} s)")
     for case, verdict in wrong[:20]:
-        print(
-            "  ",
-            case.paper,
-            case.planted or "correct",
-            case.analysis.model_dump_json()[:160],
-            verdict.reason if verdict else None,
-        )
+        texts = [r.claim for r in case.analysis.results] or [case.analysis.usage.hardware]
+        label = f"missed {case.planted}" if case.planted else "false alarm"
+        print(f"  {label}: {case.paper} {case.item} {texts} {verdict.reason if verdict else ''}")
 
 
 if __name__ == "__main__":
