@@ -101,12 +101,15 @@ def analyses(db_path) -> dict[str, tuple]:
 
 
 def spawn(*args: str) -> subprocess.Popen:
+    """The CLI as a user starts it: with Ctrl-C working even if pytest runs with SIGINT
+    ignored (nohup, a background job)."""
     return subprocess.Popen(
         [sys.executable, "-m", "dailypapers", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env=os.environ.copy(),
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 

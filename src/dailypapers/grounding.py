@@ -161,8 +161,8 @@ def _key(value: float) -> float:
 
 _TEX = re.compile(r"\\[a-z]+|[{}$^_]")
 _NOT_WORD = re.compile(r"[^0-9a-z\u4e00-\u9fff]+")
-_NOT_WORD_OR_BREAK = re.compile(r"[^0-9a-z\u4e00-\u9fff\s,;:()\[\]]+")
-_WORD_BREAK = re.compile(r"[\s,;:()\[\]]+")
+_NOT_WORD_OR_BREAK = re.compile(r"[^0-9a-z\u4e00-\u9fff\s,;:()\[\]@%/+=<>|\"'“”‘’]+")
+_WORD_BREAK = re.compile(r"[\s,;:()\[\]@%/+=<>|\"'“”‘’]+")
 
 
 def _normalise(text: str) -> str:

@@ -74,17 +74,28 @@ _INVISIBLE_MODES = (3, 7)  # text render modes that paint nothing
 
 
 def visible_text(page: PageObject) -> tuple[str, int]:
-    """The page's text without what no reader sees: white, invisible-mode or sub-point
-    text; (text, characters dropped). A page whose only text is invisible is a scanned
-    page's OCR layer, which is the paper's text, so it is kept. (Text placed off the page
-    is not judged: pypdf reports figure text in its form's own coordinates.)"""
+    """The page's text without what no reader sees: white, invisible-mode, sub-point or
+    off-page text; (text, characters dropped). A page whose only text is invisible is a
+    scanned page's OCR layer, which is the paper's text, so it is kept. Position is judged
+    only for text drawn by the page itself: pypdf reports a figure's text (a form XObject)
+    in the form's own coordinates."""
     stack: list[tuple[tuple[float, ...], int]] = [((0.0,), 0)]
     hidden: list[str] = []
     shown = 0
+    forms = 0  # how deep inside form XObjects we are
+    box = page.mediabox
+
+    def after(op: bytes, args: list, cm: list, tm: list) -> None:
+        nonlocal forms
+        if op == b"Do":
+            forms -= 1
 
     def operand(op: bytes, args: list, cm: list, tm: list) -> None:
+        nonlocal forms
         fill, mode = stack[-1]
-        if op == b"q":
+        if op == b"Do":
+            forms += 1
+        elif op == b"q":
             stack.append(stack[-1])
         elif op == b"Q" and len(stack) > 1:
             stack.pop()
@@ -101,12 +112,22 @@ def visible_text(page: PageObject) -> tuple[str, int]:
             return
         fill, mode = stack[-1]
         scale = (abs(tm[0] * tm[3] - tm[1] * tm[2]) * abs(cm[0] * cm[3] - cm[1] * cm[2])) ** 0.5
-        if fill in _WHITE_FILL or mode in _INVISIBLE_MODES or size * scale < 1:
+        x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+        y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+        off_page = not forms and not (
+            box.left - 72 <= x <= box.right and box.bottom - 72 <= y <= box.top + 72
+        )
+        if fill in _WHITE_FILL or mode in _INVISIBLE_MODES or size * scale < 1 or off_page:
             hidden.append(chunk.strip())
         else:
             shown += len(chunk)
 
-    out = page.extract_text(visitor_operand_before=operand, visitor_text=text) or ""
+    out = (
+        page.extract_text(
+            visitor_operand_before=operand, visitor_operand_after=after, visitor_text=text
+        )
+        or ""
+    )
     if not hidden or shown < 200:
         return out, 0
     for chunk in hidden:

@@ -39,6 +39,7 @@ from .store import Store
 log = logging.getLogger("dailypapers")
 EXTRACT_VERSION = "extract-1"
 RANK = {"html": 0, "pdf": 1, "abstract": 2}  # which source is the better reading
+READ_AHEAD = 3  # papers in flight per LLM call slot: read ahead, but not the whole month
 
 
 @dataclass
@@ -131,8 +132,16 @@ async def run_report(
 
 
 async def every_paper(day: Day, papers: list[Paper]) -> list[PaperResult]:
-    """All papers at once; if the run must stop, the papers still in flight stop with it."""
-    tasks = [asyncio.create_task(day.paper(p)) for p in papers]
+    """Every paper, a window of them at a time: enough to keep the LLM busy, few enough that
+    memory does not grow with the length of the period. If the run must stop, the papers
+    still in flight stop with it."""
+    window = asyncio.Semaphore(READ_AHEAD * day.analyser.settings.concurrency)
+
+    async def one(paper: Paper) -> PaperResult:
+        async with window:
+            return await day.paper(paper)
+
+    tasks = [asyncio.create_task(one(p)) for p in papers]
     try:
         return list(await asyncio.gather(*tasks))
     except BaseException:
