@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from lxml import etree
 
@@ -105,22 +106,38 @@ def invisible(el: etree._Element, classes: set[str], ids: set[str]) -> bool:
         return True
     if el.get("id") in ids or classes.intersection((el.get("class") or "").split()):
         return True
-    decl = declarations(el.get("style") or "")
-    if hides(decl):
+    style = el.get("style") or ""
+    hidden, colour = _style(style)
+    if hidden:
         return True
-    return bool(_WHITE.match(_colour(el, decl))) and not _on_dark(el)
+    colour = colour or (el.get("color") or el.get("mathcolor") or "").lower()
+    return bool(_WHITE.match(colour)) and not _on_dark(el)
+
+
+@lru_cache(maxsize=4096)
+def _style(style: str) -> tuple[bool, str]:
+    """(hides, colour) of a style attribute; pages repeat a few styles thousands of times."""
+    decl = declarations(style)
+    return hides(decl), decl.get("color", "")
 
 
 def find_invisible(tree: etree._Element, root: etree._Element) -> list[etree._Element]:
-    """The outermost invisible nodes under `root` (what is inside them goes with them)."""
+    """The outermost invisible nodes under `root` (what is inside them goes with them).
+    Candidates come from one XPath query (in C); only they are judged in Python."""
     classes, ids = _stylesheet_rules(tree)
-    found, stack = [], list(root)
-    while stack:
-        el = stack.pop()
-        if invisible(el, classes, ids):
-            found.append(el)
-        else:
-            stack.extend(el)
+    marked = "@style or @hidden or @color or @mathcolor" + (" or @class" if classes else "")
+    query = " | ".join(
+        [f".//*[{marked}{' or @id' if ids else ''}]", ".//comment()"]
+        + [f".//{tag}" for tag in _NEVER_SHOWN]
+        + [".//processing-instruction()"]
+    )
+    found: list[etree._Element] = []
+    gone: set[etree._Element] = set()
+    for el in root.xpath(query):
+        if not invisible(el, classes, ids) or any(a in gone for a in el.iterancestors()):
+            continue
+        found.append(el)
+        gone.add(el)
     return found
 
 

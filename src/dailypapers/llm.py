@@ -30,6 +30,7 @@ from pydantic import BaseModel, ValidationError
 from .config import Settings
 from .errors import ContextTooLong, LLMError, LLMOutputError, LLMUnavailable
 from .models import estimate_tokens
+from .refusals import api_message, context_error, error_detail, format_rejection, stated_context
 
 RUNGS = ("json_schema", "json_object", "plain")
 M = TypeVar("M", bound=BaseModel)
@@ -357,7 +358,7 @@ class LLM:
             try:
                 return await self.client.chat.completions.create(**kwargs)
             except openai.BadRequestError as e:
-                message = _api_message(e).lower()
+                message = api_message(e).lower()
                 if context_error(message):
                     raise
                 refused = any(w in message for w in ("unsupported", "not support", "only the"))
@@ -378,7 +379,7 @@ class LLM:
         try:
             return await self._create(kwargs)
         except openai.APIStatusError as e:
-            message = _api_message(e)
+            message = api_message(e)
             if context_error(message.lower()) or e.status_code == 413:
                 raise self._context_error(e, messages) from None
             if isinstance(e, openai.BadRequestError | openai.UnprocessableEntityError):
@@ -421,10 +422,9 @@ class LLM:
 
     def _context_error(self, e: openai.APIStatusError, messages: list[dict]) -> ContextTooLong:
         """Learn the limit the server states, so this paper and the next are packed to fit."""
-        message = _api_message(e)
-        detail = _error_detail(e)
-        limit = _first_int(message, _LIMIT_PATTERNS) or _int(detail.get("n_ctx"))
-        used = _first_int(message, _PROMPT_PATTERNS) or _int(detail.get("n_prompt_tokens"))
+        message = api_message(e)
+        detail = error_detail(e)
+        limit, used = stated_context(message, detail)
         sent = estimate_tokens("".join(m["content"] for m in messages))
         if used:
             self.token_ratio = max(self.token_ratio, min(used / sent, 3.0))
@@ -447,91 +447,6 @@ class _Rejected(Exception):
 
 CONTEXT_MARGIN = 256  # tokens kept free besides the answer, for the chat template
 TRUNCATION_RATIO = 0.5  # a server that counts under half our estimate did not read it all
-
-# What servers say when a prompt exceeds the context: OpenAI and DeepSeek ("maximum context
-# length is N tokens"), vLLM (the same, or "max_tokens ... is too large"), llama.cpp
-# ("exceeds the available context size", n_ctx), Ollama ("prompt too long"), TGI ("must be
-# <= N"), Mistral ("N maximum context length"), DashScope ("input length should be [1, N]").
-_CONTEXT_WORDS = (
-    "context length",
-    "context_length",
-    "context size",
-    "context window",
-    "maximum context",
-    "exceed_context",
-    "prompt is too long",
-    "prompt too long",
-    "too many tokens",
-    "reduce the length",
-    "input length should be",
-    "`inputs` tokens",
-)
-_LIMIT_PATTERNS = [
-    re.compile(p, re.I)
-    for p in (
-        r"maximum context length is (\d+)",
-        r"context (?:length|window|size) (?:of|is) (\d+)",
-        r"(\d+) maximum context length",
-        r"n_ctx\W{0,4}(\d+)",
-        r"must be <= (\d+)",
-        r"input length should be \[\d+, ?(\d+)\]",
-    )
-]
-_PROMPT_PATTERNS = [
-    re.compile(p, re.I)
-    for p in (
-        r"(\d+) in the messages",
-        r"messages resulted in (\d+) tokens",
-        r"request has (\d+) input tokens",
-        r"given: (\d+) `inputs` tokens",
-        r"prompt contains (\d+) tokens",
-        r"n_prompt_tokens\W{0,4}(\d+)",
-    )
-]
-# A 400 that names the structured-output format is a rejection of the rung.
-_FORMAT_WORDS = (
-    "response_format",
-    "response format",
-    "json_schema",
-    "json schema",
-    "json_object",
-    "json mode",
-    "structured output",
-    "guided",
-    "grammar",
-)
-
-
-def context_error(message: str) -> bool:
-    return any(w in message for w in _CONTEXT_WORDS)
-
-
-def format_rejection(message: str) -> bool:
-    return any(w in message for w in _FORMAT_WORDS)
-
-
-def _first_int(text: str, patterns: list[re.Pattern[str]]) -> int | None:
-    for pattern in patterns:
-        m = pattern.search(text)
-        if m:
-            return int(m.group(1))
-    return None
-
-
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and value > 0 else None
-
-
-def _error_detail(e: openai.APIStatusError) -> dict[str, Any]:
-    """The error object of an error body, wherever the server put it."""
-    body = e.body if isinstance(e.body, dict) else {}
-    inner = body.get("error")
-    return inner if isinstance(inner, dict) else body
-
-
-def _api_message(e: openai.APIStatusError) -> str:
-    detail = _error_detail(e)
-    return str(detail.get("message") or detail.get("error") or e.message)[:300]
 
 
 def _short_error(e: Exception) -> str:

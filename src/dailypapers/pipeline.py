@@ -353,7 +353,8 @@ class Day:
     ) -> tuple[Analysis, Grounding, list[Call]]:
         """Ground the analysis and apply the --unverified policy."""
         policy = self.analyser.settings.unverified
-        prepared = PaperIndex(doc, tuple(u for u in (paper.github_repo, paper.project_page) if u))
+        trusted = tuple(u for u in (paper.github_repo, paper.project_page) if u)
+        prepared = await asyncio.to_thread(PaperIndex, doc, trusted)  # off the event loop
         copied = self.analyser.llm is None
         grounding = ground(analysis, doc, prepared, copied=copied)
         calls: list[Call] = []
