@@ -22,15 +22,17 @@ import json
 import re
 import time
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-import openai
 from pydantic import BaseModel, ValidationError
 
 from .config import Settings
 from .errors import ContextTooLong, LLMError, LLMOutputError, LLMUnavailable
 from .models import estimate_tokens
 from .refusals import api_message, context_error, error_detail, format_rejection, stated_context
+
+if TYPE_CHECKING:
+    import openai
 
 RUNGS = ("json_schema", "json_object", "plain")
 M = TypeVar("M", bound=BaseModel)
@@ -136,6 +138,8 @@ def extract_json(content: str) -> Any:
 
 class LLM:
     def __init__(self, settings: Settings, memory: ServerMemory | None = None) -> None:
+        import openai  # here, not at the top: `show`, `history` and --help never need it
+
         self.settings = settings
         self.model = settings.llm_model
         self.client = openai.AsyncOpenAI(
@@ -354,6 +358,8 @@ class LLM:
     async def _create(self, kwargs: dict[str, Any]) -> Any:
         """Create a completion, adapting once to servers that refuse a parameter: reasoning
         models want `max_completion_tokens` and reject `temperature`."""
+        import openai
+
         while True:
             try:
                 return await self.client.chat.completions.create(**kwargs)
@@ -375,6 +381,8 @@ class LLM:
 
     async def _send(self, kwargs: dict[str, Any], rung: str, messages: list[dict]) -> Any:
         """The request, with the SDK's errors turned into ours."""
+        import openai
+
         url = self.settings.llm_base_url
         try:
             return await self._create(kwargs)

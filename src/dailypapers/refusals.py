@@ -5,9 +5,10 @@ Pure functions over the error message and body."""
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import openai
+if TYPE_CHECKING:  # the SDK takes half a second to import; only LLM calls need it
+    import openai
 
 # What servers say when a prompt exceeds the context: OpenAI and DeepSeek ("maximum context
 # length is N tokens"), vLLM (the same, or "max_tokens ... is too large"), llama.cpp
