@@ -214,3 +214,59 @@ def test_numbers_with_attached_units_are_checked() -> None:
 def test_digits_in_links_are_not_claims() -> None:
     found = numbers("Code: https://github.com/kitefishai/KiteFish-A1-1.5B-Math, 2× faster")
     assert [n.text for n in found] == ["2×"]
+
+
+TABLE_PAPER = Document(
+    source="html",
+    title="T",
+    abstract="We evaluate on standard benchmarks.",
+    sections=[
+        Section(
+            title="Results",
+            role="experiments",
+            blocks=[
+                Block(
+                    kind="table",
+                    label="Table 1",
+                    caption="Table 1: Accuracy (%) of each model, 5-shot.",
+                    text="| Model | MMLU | GSM8K | Speedup |\n|---|---|---|---|\n"
+                    "| Ours | 71.2 | 58.4 | 2.5 |\n| Base | 65.0 | 52.1 | 1.0 |",
+                ),
+                Block(kind="paragraph", text="Training used 8 A100 GPUs for 3 days."),
+            ],
+        )
+    ],
+)
+
+
+@pytest.mark.parametrize(
+    "claim,values,benchmark,problem",
+    [
+        ("Ours 在 MMLU (5-shot) 上达到 71.2%", ["71.2%"], "MMLU (5-shot)", None),
+        ("Ours 在 GSM8K 上达到 71.2", ["71.2"], "GSM8K", "unbound"),
+        ("Ours 提速 2.5 倍", ["2.5 倍"], None, None),
+        ("Ours 在 MMLU 上达到 71.2 倍", ["71.2 倍"], "MMLU", "wrong_unit"),
+        ("训练使用 8% 的数据", ["8%"], None, "wrong_unit"),
+        ("Ours 在 MMLU 上下降 -71.2", ["-71.2"], "MMLU", "wrong_sign"),
+        ("Ours 比 Base 高 6.2（由 71.2 与 65.0 计算的差值）", ["71.2", "65.0"], "MMLU", None),
+        ("Ours 比 Base 高 6.2", ["71.2", "65.0"], "MMLU", "missing_numbers"),
+    ],
+)
+def test_claims_are_checked_against_the_table(claim, values, benchmark, problem) -> None:
+    v = ground(analysis(result(claim, values, benchmark, quote="")), TABLE_PAPER).verdict(
+        "results[0]"
+    )
+    if problem is None:
+        assert v.verified, v.reason
+    else:
+        assert not v.verified and getattr(v, problem), v
+
+
+def test_invented_hardware_and_not_stated_clauses() -> None:
+    a = analysis(result("x", [], quote=""))
+    a.usage.hardware = "需要 8 张 H100 GPU"
+    assert ground(a, TABLE_PAPER).verdict("usage.hardware").missing_names == ["H100"]
+    a.usage.hardware = "8 张 A100 GPU；显存论文未说明"
+    assert ground(a, TABLE_PAPER).verdict("usage.hardware").status == "verified"
+    a.usage.hardware = "论文未说明，但需要 4 张 H100"
+    assert not ground(a, TABLE_PAPER).verdict("usage.hardware").verified

@@ -279,9 +279,11 @@ def _binding(item: Item, paper: PaperIndex) -> list[str]:
     """The squashed words a result's value must be stated with: its benchmark, else its
     metric (abbreviated as papers do: "Acc" for accuracy). Names not in the paper at all are
     reported as such, not as unbound values."""
-    if item.benchmark:
+    if item.benchmark:  # "MMLU (5-shot)" is stated with "MMLU"; any of its names will do
         parts = [p for p in _NAME_SPLIT.split(item.benchmark) if _is_name(p)]
-        return [squash(p) for p in parts if paper.has_name(p)]
+        words = [squash(t) for p in parts for t in specific_names(p) if len(squash(t)) >= 3]
+        words = [w for w in words if w in paper.squashed]
+        return words or [squash(p) for p in parts if paper.has_name(p)]
     if item.metric:
         tokens = [t for t in _TOKEN.findall(item.metric) if len(t) >= 2]
         return [squash(t)[:4] for t in tokens if squash(t)[:4] in paper.squashed]
