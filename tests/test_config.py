@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from dailypapers.config import load_settings
+from dailypapers.config import configuration_table, load_settings
 from dailypapers.errors import ConfigError
 
 
@@ -39,3 +41,11 @@ def test_bad_config_file(clean_env, text, message) -> None:
     (clean_env / "config.toml").write_text(text)
     with pytest.raises(ConfigError, match=message):
         load_settings()
+
+
+def test_readme_configuration_table_is_generated_from_the_settings() -> None:
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    assert configuration_table() in readme, (
+        "README's configuration table differs from the settings: paste the output of "
+        "python -c 'from dailypapers.config import configuration_table as t; print(t())'"
+    )

@@ -15,63 +15,95 @@ from pydantic import BaseModel, Field, ValidationError
 from .errors import ConfigError
 from .models import Lang, Policy
 
-# field -> environment variable; HF_ENDPOINT and OPENAI_* are the names other tools use.
-ENV = {
-    "hf_endpoint": "HF_ENDPOINT",
-    "arxiv_url": "DAILYPAPERS_ARXIV_URL",
-    "arxiv_api_url": "DAILYPAPERS_ARXIV_API_URL",
-    "contact": "DAILYPAPERS_CONTACT",
-    "arxiv_delay": "DAILYPAPERS_ARXIV_DELAY",
-    "arxiv_api_delay": "DAILYPAPERS_ARXIV_API_DELAY",
-    "hf_delay": "DAILYPAPERS_HF_DELAY",
-    "http_timeout": "DAILYPAPERS_HTTP_TIMEOUT",
-    "http_retries": "DAILYPAPERS_HTTP_RETRIES",
-    "max_retry_after": "DAILYPAPERS_MAX_RETRY_AFTER",
-    "openai_base_url": "OPENAI_BASE_URL",
-    "openai_api_key": "OPENAI_API_KEY",
-    "model": "DAILYPAPERS_MODEL",
-    "temperature": "DAILYPAPERS_TEMPERATURE",
-    "max_output_tokens": "DAILYPAPERS_MAX_OUTPUT_TOKENS",
-    "llm_timeout": "DAILYPAPERS_LLM_TIMEOUT",
-    "llm_retries": "DAILYPAPERS_LLM_RETRIES",
-    "concurrency": "DAILYPAPERS_CONCURRENCY",
-    "max_input_tokens": "DAILYPAPERS_MAX_INPUT_TOKENS",
-    "lang": "DAILYPAPERS_LANG",
-    "unverified": "DAILYPAPERS_UNVERIFIED",
-    "price_in": "DAILYPAPERS_PRICE_IN",
-    "price_out": "DAILYPAPERS_PRICE_OUT",
-    "keep_sources": "DAILYPAPERS_KEEP_SOURCES",
-}
 ENV_HOME = "DAILYPAPERS_HOME"
 DEFAULT_OPENAI_URL = "https://api.openai.com/v1"
 
 
+def setting(
+    default: Any, env: str, description: str, shown: str | None = None, **rules: Any
+) -> Any:
+    """A field with its environment variable and its description: the one place each is
+    written (the README's configuration table is generated from them)."""
+    return Field(
+        default, description=description, json_schema_extra={"env": env, "shown": shown}, **rules
+    )
+
+
 class Settings(BaseModel):
     home: Path
-    hf_endpoint: str = "https://huggingface.co"
-    arxiv_url: str = "https://arxiv.org"
-    arxiv_api_url: str = "https://export.arxiv.org/api/query"
-    contact: str = "https://github.com/dailypapers/dailypapers"
-    arxiv_delay: float = Field(1.0, ge=0)  # seconds between requests to arxiv.org pages and PDFs
-    arxiv_api_delay: float = Field(3.0, ge=0)  # arXiv asks for one API request every 3 seconds
-    hf_delay: float = Field(0.6, ge=0)  # 500 calls per 5 minutes anonymously
-    http_timeout: float = Field(30.0, gt=0)
-    http_retries: int = Field(3, ge=0, le=20)
-    max_retry_after: float = Field(120.0, ge=0)
-    openai_base_url: str | None = None
-    openai_api_key: str | None = None
-    model: str | None = None
-    temperature: float = Field(0.2, ge=0, le=2)
-    max_output_tokens: int = Field(4096, ge=256)
-    llm_timeout: float = Field(180.0, gt=0)
-    llm_retries: int = Field(2, ge=0, le=20)
-    concurrency: int = Field(8, ge=1, le=256)
-    max_input_tokens: int = Field(24000, ge=2000, description="fits a 32k-context model")
-    lang: Lang = "zh"
-    unverified: Policy = "retry"
-    price_in: float | None = Field(None, ge=0, description="USD per million input tokens")
-    price_out: float | None = Field(None, ge=0)
-    keep_sources: bool = True  # keep fetched pages and PDFs (~80 KB a paper, compressed)
+    hf_endpoint: str = setting(
+        "https://huggingface.co", "HF_ENDPOINT", "Hugging Face (or a mirror such as hf-mirror.com)"
+    )
+    arxiv_url: str = setting("https://arxiv.org", "DAILYPAPERS_ARXIV_URL", "arXiv HTML and PDF")
+    arxiv_api_url: str = setting(
+        "https://export.arxiv.org/api/query", "DAILYPAPERS_ARXIV_API_URL", "arXiv export API"
+    )
+    contact: str = setting(
+        "https://github.com/dailypapers/dailypapers",
+        "DAILYPAPERS_CONTACT",
+        "contact put in the User-Agent (arXiv asks for one)",
+        shown="project URL",
+    )
+    arxiv_delay: float = setting(
+        1.0, "DAILYPAPERS_ARXIV_DELAY", "seconds between requests to arXiv pages and PDFs", ge=0
+    )
+    arxiv_api_delay: float = setting(
+        3.0,
+        "DAILYPAPERS_ARXIV_API_DELAY",
+        "seconds between arXiv API requests (arXiv asks 3)",
+        ge=0,
+    )
+    hf_delay: float = setting(
+        0.6, "DAILYPAPERS_HF_DELAY", "seconds between HF requests (500 per 5 minutes)", ge=0
+    )
+    http_timeout: float = setting(30.0, "DAILYPAPERS_HTTP_TIMEOUT", "HTTP timeout, seconds", gt=0)
+    http_retries: int = setting(
+        3, "DAILYPAPERS_HTTP_RETRIES", "retries of a failed HTTP request", ge=0, le=20
+    )
+    max_retry_after: float = setting(
+        120.0, "DAILYPAPERS_MAX_RETRY_AFTER", "longest `Retry-After` we wait, seconds", ge=0
+    )
+    openai_base_url: str | None = setting(
+        None, "OPENAI_BASE_URL", "any OpenAI-compatible server", shown=f"`{DEFAULT_OPENAI_URL}`"
+    )
+    openai_api_key: str | None = setting(None, "OPENAI_API_KEY", "key (local servers need none)")
+    model: str | None = setting(None, "DAILYPAPERS_MODEL", "model name", shown="`gpt-4o-mini`")
+    temperature: float = setting(0.2, "DAILYPAPERS_TEMPERATURE", "LLM temperature", ge=0, le=2)
+    max_output_tokens: int = setting(
+        4096, "DAILYPAPERS_MAX_OUTPUT_TOKENS", "longest answer, tokens", ge=256
+    )
+    llm_timeout: float = setting(
+        180.0, "DAILYPAPERS_LLM_TIMEOUT", "LLM request timeout, seconds", gt=0
+    )
+    llm_retries: int = setting(
+        2, "DAILYPAPERS_LLM_RETRIES", "retries of a failed LLM request", ge=0, le=20
+    )
+    concurrency: int = setting(8, "DAILYPAPERS_CONCURRENCY", "LLM calls at once", ge=1, le=256)
+    max_input_tokens: int = setting(
+        24000,
+        "DAILYPAPERS_MAX_INPUT_TOKENS",
+        "context budget per paper (fits a 32k model; lowered to what a server states)",
+        ge=2000,
+    )
+    lang: Lang = setting("zh", "DAILYPAPERS_LANG", "report language: zh or en")
+    unverified: Policy = setting(
+        "retry",
+        "DAILYPAPERS_UNVERIFIED",
+        "unverified items: retry once then mark, or mark, drop, keep",
+    )
+    price_in: float | None = setting(
+        None, "DAILYPAPERS_PRICE_IN", "USD per million input tokens, for the cost line", ge=0
+    )
+    price_out: float | None = setting(
+        None, "DAILYPAPERS_PRICE_OUT", "USD per million output tokens, for the cost line", ge=0
+    )
+    keep_sources: bool = setting(
+        True,
+        "DAILYPAPERS_KEEP_SOURCES",
+        "keep every fetched page and PDF in the archive (~80 KB a paper, compressed); "
+        "`0` records only their URLs",
+        shown="`1`",
+    )
 
     @property
     def llm_configured(self) -> bool:
@@ -94,6 +126,31 @@ class Settings(BaseModel):
     @property
     def db_path(self) -> Path:
         return self.home / "dailypapers.db"
+
+
+ENV: dict[str, str] = {
+    name: str(field.json_schema_extra["env"])
+    for name, field in Settings.model_fields.items()
+    if isinstance(field.json_schema_extra, dict)
+}
+
+
+def configuration_table() -> str:
+    """The README's configuration table, made from the fields (a test keeps them equal)."""
+    rows = [
+        "| variable | default | meaning |",
+        "|---|---|---|",
+        f"| `{ENV_HOME}` | platform data dir (`~/.local/share/dailypapers`) | archive, reports, "
+        "log |",
+    ]
+    for field in Settings.model_fields.values():
+        extra = field.json_schema_extra
+        if not isinstance(extra, dict):
+            continue
+        shown = extra["shown"] or ("—" if field.default is None else f"`{field.default}`")
+        rows.append(f"| `{extra['env']}` | {shown} | {field.description} |")
+    rows.append("| `DAILYPAPERS_DEBUG` | — | `1` shows tracebacks instead of one-line errors |")
+    return "\n".join(rows) + "\n"
 
 
 def default_home() -> Path:
