@@ -45,6 +45,7 @@ def read(arxiv_id: str):
 def test_arxiv_down_then_back_reads_html_for_exactly_those_papers(recordings, monkeypatch):
     rec, server = recordings
     url = server.url
+    monkeypatch.setenv("DAILYPAPERS_HTTP_RETRIES", "0")  # a refused connection is final at once
     monkeypatch.setenv("DAILYPAPERS_ARXIV_URL", "http://127.0.0.1:9")  # nothing listens
     first = report(DAY, "--top", "12")
     assert "**阅读来源**: HTML" not in first
@@ -63,12 +64,13 @@ def rec_top(rec, n: int) -> list[Paper]:
     return [Paper(id=e["paper"]["id"], title="") for e in entries]
 
 
-def test_server_errors_are_retried_on_the_next_run_once(recordings):
+def test_server_errors_are_retried_on_the_next_run_once(recordings, monkeypatch):
     rec, server = recordings
+    monkeypatch.setenv("DAILYPAPERS_HTTP_RETRIES", "0")  # one try per run
     flaky = HTML_IDS[:2]
-    for pid in flaky:  # 503 on every try of the first run
-        rec.overrides[f"/html/{pid}"] = [Reply(503, b"busy", {"Retry-After": "0"})] * 3
-        rec.overrides[f"/pdf/{pid}"] = [Reply(502, b"bad gateway")] * 3
+    for pid in flaky:  # 503 for the page, 502 for the PDF in the first run
+        rec.overrides[f"/html/{pid}"] = [Reply(503, b"busy", {"Retry-After": "0"})]
+        rec.overrides[f"/pdf/{pid}"] = [Reply(502, b"bad gateway")]
     report(DAY)
     after_first = len(server.paths())
     second = report(DAY)
@@ -87,6 +89,7 @@ def test_a_passing_failure_never_replaces_a_better_reading(recordings, monkeypat
     _, server = recordings
     one = HTML_IDS[0]
     report(DAY, "--top", "3")
+    monkeypatch.setenv("DAILYPAPERS_HTTP_RETRIES", "0")
     monkeypatch.setenv("DAILYPAPERS_ARXIV_URL", "http://127.0.0.1:9")
     out = report(DAY, "--top", "3", "--refresh")
     assert out.count("**阅读来源**: HTML") >= 1 and one in out
