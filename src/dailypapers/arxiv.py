@@ -19,7 +19,7 @@ from .errors import (
     RateLimited,
     ServiceUnreachable,
 )
-from .latexml import parse_html
+from .latexml import LIBXML, parse_html
 from .models import Author, Block, Document, Paper, Section
 from .net import Net
 from .pdf import parse_pdf
@@ -54,6 +54,11 @@ def valid_id(arxiv_id: str) -> bool:
 
 
 def parse_atom(xml: bytes) -> list[ArxivMeta]:
+    with LIBXML:  # papers are being parsed in other threads meanwhile
+        return _parse_atom(xml)
+
+
+def _parse_atom(xml: bytes) -> list[ArxivMeta]:
     try:
         root = etree.fromstring(xml)
     except etree.XMLSyntaxError as e:

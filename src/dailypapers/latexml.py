@@ -6,8 +6,8 @@ read, except `#infobox`, which is where the newest layout puts version, category
 
 from __future__ import annotations
 
-import copy
 import re
+import threading
 
 from lxml import etree
 from lxml import html as lxml_html
@@ -54,6 +54,31 @@ def text_of(el: etree._Element | None) -> str:
     return re.sub(r"\s+", " ", "".join(el.itertext())).strip()
 
 
+def text_without(
+    el: etree._Element,
+    skip: set[etree._Element],
+    replace: dict[etree._Element, str] | None = None,
+) -> str:
+    """The text of `el` leaving out the elements in `skip` and putting a string in place of
+    those in `replace`, without copying or changing the tree (lxml trees are not to be
+    copied across the parsing threads)."""
+    replace = replace or {}
+    parts: list[str] = []
+
+    def walk(node: etree._Element) -> None:
+        if isinstance(node.tag, str):
+            parts.append(node.text or "")
+        for child in node:
+            if child in replace:
+                parts.append(replace[child])
+            elif child not in skip and isinstance(child.tag, str):
+                walk(child)
+            parts.append(child.tail or "")
+
+    walk(el)
+    return "".join(parts)
+
+
 def _drop(el: etree._Element) -> None:
     """Remove an element but keep its tail text in place."""
     parent = el.getparent()
@@ -73,10 +98,21 @@ def _replace_with_text(el: etree._Element, text: str) -> None:
     _drop(el)
 
 
+LIBXML = threading.Lock()  # one libxml2 tree at a time: its trees must not meet across threads
+
+
 def parse_html(
     page: str | bytes, *, arxiv_id: str | None = None, url: str | None = None
 ) -> Document:
-    """Parse a LaTeXML page; raises ConversionFailed for a page that is not the paper."""
+    """Parse a LaTeXML page; raises ConversionFailed for a page that is not the paper.
+
+    Papers are parsed in worker threads; the lock keeps libxml2 to one tree at a time, from
+    parsing to freeing (a crash in libxml2's allocator was seen with concurrent parses)."""
+    with LIBXML:
+        return _parse_html(page, arxiv_id, url)
+
+
+def _parse_html(page: str | bytes, arxiv_id: str | None, url: str | None) -> Document:
     raw = page.encode() if isinstance(page, str) else page
     try:  # control characters are invalid in HTML and lxml refuses them in text it sets
         tree = lxml_html.fromstring(_CONTROLS.sub(b"", raw))
@@ -204,14 +240,11 @@ def _authors(article: etree._Element) -> list[Author]:
         person = _first(creator, f".//*[{_xp('ltx_personname')}]")
         if person is None:
             continue
-        person = copy.deepcopy(person)  # work on a copy
-        for el in person.xpath(f".//*[{_xp('ltx_font_typewriter')}]"):
-            _drop(el)
-        for sup in person.xpath(".//sup"):
-            _replace_with_text(sup, _MARK)  # a line that starts with a marker is an affiliation
-        for br in person.xpath(".//br"):
-            _replace_with_text(br, "\n")
-        lines = [ln.strip() for ln in "".join(person.itertext()).split("\n")]
+        skip = set(person.xpath(f".//*[{_xp('ltx_font_typewriter')}]"))  # e-mail addresses
+        # a line that starts with a superscript marker is an affiliation
+        marks = {el: _MARK for el in person.xpath(".//sup")}
+        marks.update({el: "\n" for el in person.xpath(".//br")})
+        lines = [ln.strip() for ln in text_without(person, skip, marks).split("\n")]
         names, affiliations = _split_person_lines([ln for ln in lines if ln])
         authors.extend(Author(name=n, affiliations=affiliations) for n in names)
     return authors
@@ -378,10 +411,10 @@ def _list(el: etree._Element) -> Block:
     ordered = has_class(el, "ltx_enumerate")
     items = []
     for n, li in enumerate(el.xpath("./li | ./dt | ./dd"), 1):
-        li = copy.deepcopy(li)
-        for tag in li.xpath(f"./*[{_xp('ltx_tag')}]"):
-            _drop(tag)
-        items.append(f"{n}. {text_of(li)}" if ordered else f"- {text_of(li)}")
+        text = re.sub(
+            r"\s+", " ", text_without(li, set(li.xpath(f"./*[{_xp('ltx_tag')}]")))
+        ).strip()
+        items.append(f"{n}. {text}" if ordered else f"- {text}")
     return Block(kind="list", text="\n".join(items))
 
 
