@@ -7,6 +7,7 @@ import asyncio
 import fcntl
 import json
 import os
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -18,9 +19,9 @@ from typer.testing import CliRunner
 from dailypapers import hf, pipeline
 from dailypapers.cli import app
 from dailypapers.config import load_settings
-from dailypapers.errors import DiskFull
+from dailypapers.errors import ArchiveUnusable, DiskFull
 from dailypapers.net import Net
-from dailypapers.store import Store
+from dailypapers.store import Store, storage_error
 
 from conftest import DAY
 from servers import Reply, big_day
@@ -207,3 +208,13 @@ def test_concurrent_first_runs_create_the_archive_safely(clean_env) -> None:
             for _ in range(4)
         ]
         assert [p.wait(timeout=60) for p in procs] == [0] * 4, [p.stderr.read() for p in procs]
+
+
+def test_read_only_archive_says_how_to_recover(tmp_path) -> None:
+    """Root ignores file modes here, so SQLite's own words are fed to the mapping."""
+    db = tmp_path / "dailypapers.db"
+    e = storage_error(sqlite3.OperationalError("attempt to write a readonly database"), db)
+    assert isinstance(e, ArchiveUnusable) and e.exit_code == 4
+    assert "read-only" in str(e) and "DAILYPAPERS_HOME" in str(e)
+    full = storage_error(sqlite3.OperationalError("database or disk is full"), db)
+    assert isinstance(full, DiskFull) and full.exit_code == 5
