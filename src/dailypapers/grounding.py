@@ -74,15 +74,13 @@ class PaperIndex:
 
     def occurrences(self, n: Number) -> list[Occurrence]:
         """Where the paper states this magnitude, in any notation (0.15 for 15%, ...)."""
-        keys = {_key(abs(n.value)), _key(abs(n.value) / 100), _key(abs(n.value) * 100)}
-        found = [o for k in keys for o in self.by_value.get(k, [])]
+        found = [o for k in _keys(n) for o in self.by_value.get(k, [])]
         if n.approx:
             found += [o for o in self.all if abs(abs(o.number.value) - abs(n.value)) <= n.tolerance]
         return found
 
     def in_bibliography(self, n: Number) -> bool:
-        keys = {_key(abs(n.value)), _key(abs(n.value) / 100), _key(abs(n.value) * 100)}
-        return bool(keys & self.bib_values)
+        return bool(_keys(n) & self.bib_values)
 
     def has_name(self, name: str) -> bool:
         """Whether the paper names it: as written (any spacing, case, hyphens), or each of its
@@ -157,6 +155,11 @@ def _table(where: str, caption: str, text: str) -> list[Context]:
 
 def _key(value: float) -> float:
     return round(value, 6)
+
+
+def _keys(n: Number) -> set[float]:
+    """A magnitude in every notation it may be written in (15% as 0.15, 0.15 as 15%)."""
+    return {_key(abs(n.value)), _key(abs(n.value) / 100), _key(abs(n.value) * 100)}
 
 
 _TEX = re.compile(r"\\[a-z]+|[{}$^_]")
@@ -235,10 +238,10 @@ def _check(item: Item, paper: PaperIndex, copied: bool) -> Verdict:
     clauses = [c for t in item.texts for c in _CLAUSE.split(t) if c and not _NOT_STATED.search(c)]
     stated = [n for c in clauses for n in numbers(c)]
     binding = _binding(item, paper)
-    values = {round(abs(n.value), 6) for v in item.values for n in numbers(v)}
+    values = {_key(abs(n.value)) for text in item.values for n in numbers(text)}
     found: list[Number] = []
     for n in stated:
-        bound = binding if round(abs(n.value), 6) in values else []  # the result's own values
+        bound = binding if _key(abs(n.value)) in values else []  # the result's own values
         problem, where = _locate(n, paper, bound)
         if problem is None:
             found.append(n)
@@ -251,27 +254,15 @@ def _check(item: Item, paper: PaperIndex, copied: bool) -> Verdict:
         names += [t for c in clauses for t in specific_names(c)]
     v.missing_names = list(dict.fromkeys(n for n in names if not paper.has_name(n)))
     v.quote_found = all(paper.has_quote(q) for q in item.quotes if q.strip())
-    v.verified = not (
-        v.missing_numbers
-        or v.wrong_unit
-        or v.wrong_sign
-        or v.unbound
-        or v.bibliography_only
-        or v.missing_names
-        or not v.quote_found
-    )
-    checkable = bool(stated or names)
-    v.status = (
-        "unverified"
-        if not v.verified
-        else "copied"
-        if copied
-        else "verified"
-        if checkable
-        else "uncheckable"
-    )
     if v.unbound:
         v.bound_to = item.benchmark or item.metric
+    v.verified = not v.reason  # no problem of any kind
+    if not v.verified:
+        v.status = "unverified"
+    elif copied:
+        v.status = "copied"
+    elif not (stated or names):
+        v.status = "uncheckable"
     return v
 
 
@@ -303,15 +294,11 @@ def _locate(n: Number, paper: PaperIndex, binding: list[str]) -> tuple[str | Non
         return "unbound", None
     if kind_ok:
         return "wrong_sign", None
-    if same and any(_same_magnitude(n, o.number) for o in same):
+    if any(_key(abs(n.value)) == _key(abs(o.number.value)) for o in same):
         return "wrong_unit", None
     if paper.in_bibliography(n):
         return "bibliography_only", None
     return "missing_numbers", None
-
-
-def _same_magnitude(claim: Number, paper: Number) -> bool:
-    return round(abs(claim.value), 6) == round(abs(paper.value), 6)
 
 
 def _accept_derived(v: Verdict, item: Item, stated: list[Number], found: list[Number]) -> None:

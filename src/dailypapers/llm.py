@@ -50,6 +50,7 @@ class Call:
     latency: float = 0.0
     finish_reason: str | None = None
     error: str | None = None
+    sent_tokens: int = 0  # our estimate of the prompt, against which the server's count is read
 
 
 @dataclass
@@ -192,7 +193,7 @@ class LLM:
                 system, user, schema, prompt_version, calls
             )
             for repaired in (False, True):
-                truncated = truncated or self._truncation(messages, calls[-1])
+                truncated = truncated or self._truncation(calls[-1])
                 result = self._check(content, calls[-1], schema_model)
                 if isinstance(result, BaseModel):
                     return Outcome(result, calls[-1].rung, calls, truncated)
@@ -268,10 +269,10 @@ class LLM:
         except (ValueError, ValidationError) as e:
             return _short_error(e)
 
-    def _truncation(self, messages: list[dict], call: Call) -> tuple[int, int] | None:
+    def _truncation(self, call: Call) -> tuple[int, int] | None:
         """A server that read far less than we sent cut the prompt without saying so (Ollama
         does past its context); said once per run, with what to change."""
-        sent = estimate_tokens("".join(m["content"] for m in messages))
+        sent = call.sent_tokens
         if not call.input_tokens or sent < 1000 or call.input_tokens >= TRUNCATION_RATIO * sent:
             return None
         if not self.warnings:
@@ -293,11 +294,12 @@ class LLM:
         calls: list[Call],
     ) -> str | None:
         """One request on one rung, recorded in `calls` whatever happens to it."""
-        call = Call(model=self.model, prompt_version=prompt_version, rung=rung)
+        sent = estimate_tokens("".join(m["content"] for m in messages))
+        call = Call(self.model, prompt_version, rung, sent_tokens=sent)
         calls.append(call)
         start = time.monotonic()
         try:
-            resp = await self._send(self._request(messages, schema, rung), rung, messages)
+            resp = await self._send(self._request(messages, schema, rung), rung, sent)
             choice = self._choice(resp)
         except (LLMError, _Rejected) as e:
             call.error = str(e) or f"the server does not support {rung}"
@@ -307,7 +309,7 @@ class LLM:
         if resp.usage:
             call.input_tokens = resp.usage.prompt_tokens or 0
             call.output_tokens = resp.usage.completion_tokens or 0
-        self._learn_ratio(messages, call)
+        self._learn_ratio(call)
         if choice is None:
             return None
         call.finish_reason = choice.finish_reason
@@ -333,9 +335,9 @@ class LLM:
             )
         return resp.choices[0] if resp.choices else None
 
-    def _learn_ratio(self, messages: list[dict], call: Call) -> None:
+    def _learn_ratio(self, call: Call) -> None:
         """How the server counts tokens against our estimate, for fitting its context."""
-        sent = estimate_tokens("".join(m["content"] for m in messages))
+        sent = call.sent_tokens
         if call.input_tokens and sent >= 1000 and call.input_tokens >= TRUNCATION_RATIO * sent:
             self.token_ratio = max(self.token_ratio, min(call.input_tokens / sent, 3.0))
 
@@ -379,7 +381,7 @@ class LLM:
                     **self.params,
                 }
 
-    async def _send(self, kwargs: dict[str, Any], rung: str, messages: list[dict]) -> Any:
+    async def _send(self, kwargs: dict[str, Any], rung: str, sent: int) -> Any:
         """The request, with the SDK's errors turned into ours."""
         import openai
 
@@ -389,7 +391,7 @@ class LLM:
         except openai.APIStatusError as e:
             message = api_message(e)
             if context_error(message.lower()) or e.status_code == 413:
-                raise self._context_error(e, messages) from None
+                raise self._context_error(e, sent) from None
             if isinstance(e, openai.BadRequestError | openai.UnprocessableEntityError):
                 if rung != "plain" and format_rejection(message.lower()):
                     raise _Rejected(f"the server does not support {rung}: {message}") from e
@@ -428,12 +430,10 @@ class LLM:
             return LLMError("the LLM server kept rate-limiting us (HTTP 429)")
         return LLMError(f"the LLM server failed: HTTP {status}: {message}")
 
-    def _context_error(self, e: openai.APIStatusError, messages: list[dict]) -> ContextTooLong:
+    def _context_error(self, e: openai.APIStatusError, sent: int) -> ContextTooLong:
         """Learn the limit the server states, so this paper and the next are packed to fit."""
         message = api_message(e)
-        detail = error_detail(e)
-        limit, used = stated_context(message, detail)
-        sent = estimate_tokens("".join(m["content"] for m in messages))
+        limit, used = stated_context(message, error_detail(e))
         if used:
             self.token_ratio = max(self.token_ratio, min(used / sent, 3.0))
         if limit:

@@ -303,7 +303,7 @@ class Day:
         """The stored document, unless --refresh asks to read every source again or a
         better source failed for a passing reason on the last reading (retried once)."""
         stored = self.store.document(paper.id)
-        if stored and not self.opts.refresh and not self.store.needs_reading(paper.id):
+        if stored and not self.opts.refresh and not stored.reread_due:
             return stored.doc, stored.fallbacks
         reading = await arxiv.read_paper(self.net, paper, self.meta.get(paper.id))
         self.stats.fetched += 1

@@ -81,10 +81,6 @@ class Number:
     decrease: bool = False  # the words just before it speak of a decrease
 
     @property
-    def percent(self) -> bool:
-        return self.kind == "percent"
-
-    @property
     def tolerance(self) -> float:
         """How far a paper's number may be from an approximate one ("约 15%" ~ 14.7%)."""
         return 0.5 * 10 ** (-self.decimals) * self.scale

@@ -99,8 +99,17 @@ class Stored:
     transient: bool
     rereads: int
 
+    @property
+    def reread_due(self) -> bool:
+        return reread_due(self.transient, self.rereads)
+
 
 MAX_REREADS = 1  # a paper read after a transient failure is read again once, on a later run
+
+
+def reread_due(transient: bool, rereads: int) -> bool:
+    """Read from a worse source after a passing failure, and not yet read again for it."""
+    return transient and rereads < MAX_REREADS
 
 
 def _pack(text: str) -> bytes:
@@ -255,29 +264,26 @@ class Store:
             ),
         )
 
-    def has_document(self, arxiv_id: str) -> bool:
-        return bool(self.db.execute("SELECT 1 FROM documents WHERE id=?", (arxiv_id,)).fetchone())
-
-    def document(self, arxiv_id: str) -> Stored | None:
-        """The newest stored document of a paper (highest version, then latest parse)."""
-        row = self.db.execute(
-            "SELECT body, fallbacks, transient, rereads FROM documents WHERE id=? ORDER BY "
+    def _newest(self, columns: str, arxiv_id: str) -> sqlite3.Row | None:
+        """The newest stored document row of a paper (highest version, then latest parse)."""
+        return self.db.execute(
+            f"SELECT {columns} FROM documents WHERE id=? ORDER BY "
             "CAST(substr(version, 2) AS INTEGER) DESC, parsed_at DESC LIMIT 1",
             (arxiv_id,),
         ).fetchone()
+
+    def document(self, arxiv_id: str) -> Stored | None:
+        """The newest stored document of a paper."""
+        row = self._newest("body, fallbacks, transient, rereads", arxiv_id)
         if not row:
             return None
         doc = Document.model_validate_json(_unpack(row[0]))
         return Stored(doc, json.loads(row[1]), bool(row[2]), row[3])
 
     def needs_reading(self, arxiv_id: str) -> bool:
-        """Never read, or read from a worse source after a transient failure not retried yet."""
-        row = self.db.execute(
-            "SELECT transient, rereads FROM documents WHERE id=? ORDER BY "
-            "CAST(substr(version, 2) AS INTEGER) DESC, parsed_at DESC LIMIT 1",
-            (arxiv_id,),
-        ).fetchone()
-        return row is None or (bool(row[0]) and row[1] < MAX_REREADS)
+        """Never read, or a re-read is due (without unpacking the document)."""
+        row = self._newest("transient, rereads", arxiv_id)
+        return row is None or reread_due(bool(row[0]), row[1])
 
     # analyses
     def save_analysis(
