@@ -406,6 +406,17 @@ class LLM:
                 f"cannot reach the LLM server at {url}: check OPENAI_BASE_URL"
             ) from None
 
+    def _unstated_cap(self, sent: int) -> int:
+        """A budget for a server that refused without stating its limit: the largest usual
+        context size (4k, 8k, 16k, ...) below what it refused, less the answer, with room for
+        a tokeniser denser than our estimate."""
+        refused = min(self.cap or sent, sent) * self.token_ratio
+        size = 4096
+        while size * 2 < refused:
+            size *= 2
+        room = size - self.settings.max_output_tokens - CONTEXT_MARGIN
+        return max(int(room / (self.token_ratio * UNKNOWN_TOKENISER)), int(refused * 0.3))
+
     def _status_error(self, e: openai.APIStatusError, message: str) -> LLMError:
         url = self.settings.llm_base_url
         status = e.status_code
@@ -439,8 +450,8 @@ class LLM:
         if limit:
             self.context_limit = limit
             self._remember()
-        else:  # no limit stated: the next attempt sends a good deal less
-            self.cap = int(min(self.cap or sent, sent) * 0.6)
+        else:
+            self.cap = self._unstated_cap(sent)
         stated = f" of {limit:,} tokens" if limit else ""
         return ContextTooLong(
             f"the paper does not fit the LLM server's context{stated}: {message}",
@@ -454,6 +465,7 @@ class _Rejected(Exception):
 
 
 CONTEXT_MARGIN = 256  # tokens kept free besides the answer, for the chat template
+UNKNOWN_TOKENISER = 1.3  # how much denser than our estimate an unseen tokeniser may count
 TRUNCATION_RATIO = 0.5  # a server that counts under half our estimate did not read it all
 
 
