@@ -8,12 +8,12 @@ import json
 import random
 import re
 
-from grounding_corpus import cases_for
 from typer.testing import CliRunner
 
 from dailypapers.cli import app
 
 from conftest import DAY, DAY_IDS
+from grounding_corpus import cases_for
 from servers import faithful_analysis
 
 # paper id → (fixture page, the error classes planted in its answer)

@@ -1,77 +1,141 @@
-"""PDF fallback against the two real arXiv PDFs."""
+"""The PDF reader on real arXiv PDFs: the parts a reader relies on, and hostile bytes."""
 
 from __future__ import annotations
 
 import pytest
 
 from dailypapers.errors import ParseError
-from dailypapers.pdf import parse_pdf, strip_running_lines
+from dailypapers.pdf import parse_pdf
+from dailypapers.pdflines import Line
+from dailypapers.pdfparts import Joiner, drop_contents, reference_entries
 
 from servers import FIXTURES
 
 
+def read(name: str):
+    return parse_pdf((FIXTURES / f"pdf/{name}.pdf").read_bytes(), arxiv_id=name[:10])
+
+
 @pytest.fixture(scope="module")
 def lexsum():
-    return parse_pdf((FIXTURES / "pdf/2206.10883v3.pdf").read_bytes(), arxiv_id="2206.10883")
+    return read("2206.10883v3")
 
 
 @pytest.fixture(scope="module")
-def expository():
-    return parse_pdf((FIXTURES / "pdf/2304.02623v1.pdf").read_bytes(), arxiv_id="2304.02623")
+def citesee():
+    return read("2302.07302v1")
 
 
-def test_title_and_abstract(lexsum, expository) -> None:
-    assert lexsum.title == (
-        "Multi-LexSum: Real-World Summaries of Civil Rights Lawsuits at Multiple Granularities"
+@pytest.fixture(scope="module")
+def pasa():
+    return read("2501.10120v1")
+
+
+def line(text: str, x0: float = 72, base: float = 700, size: float = 10, page: int = 0) -> Line:
+    return Line(
+        text,
+        x0,
+        x0 + 6 * len(text),
+        base,
+        base + size,
+        size,
+        False,
+        False,
+        False,
+        False,
+        [text],
+        [(x0, x0 + 6 * len(text), text)],
+        page,
     )
-    assert lexsum.abstract.startswith("With the advent of large language models")
-    assert "9,280 expert-authored summaries" in lexsum.abstract
-    assert "knowledge workers" in lexsum.abstract  # "knowl-edge" rejoined
-    assert expository.title.startswith("Beyond Summarization")
-    assert expository.abstract.startswith("Large language models have introduced")
+
+
+def test_front_matter(lexsum, citesee, pasa) -> None:
     assert [a.name for a in lexsum.authors][:2] == ["Zejiang Shen", "Kyle Lo"]
+    # the title wraps to two lines: the first author is still there
+    assert [a.name for a in citesee.authors][0] == "Joseph Chee Chang"
+    assert pasa.abstract.startswith("We introduce PaSa")
+    assert pasa.abstract.endswith("https://github.com/bytedance/pasa.")
+    assert citesee.abstract.endswith("when conducting real-world literature reviews.")
 
 
-def test_sections_found(lexsum, expository) -> None:
+def test_sections_and_appendices(lexsum, pasa) -> None:
     heads = [s.heading for s in lexsum.sections]
-    for h in [
-        "1 Introduction",
-        "2 Related work",
-        "3.1 Task definition",
-        "4 Experiments",
-        "6 Conclusion",
-        "A Multi-LexSum release",
-    ]:
-        assert h in heads
-    assert heads.index("1 Introduction") < heads.index("4 Experiments")
-    assert all(s.appendix for s in lexsum.sections[heads.index("A Multi-LexSum release") :])
-    assert [s.heading for s in expository.sections][:4] == [
-        "1 Introduction",
-        "2 Characterizing Expository Writing",
-        "3 Designing Ai Supports For Expository Writing",
-        "4 Conclusion",
+    assert heads.index("1 Introduction") < heads.index("4.1 Experimental Setup")
+    first = heads.index("A Multi-LexSum release")
+    assert all(s.appendix for s in lexsum.sections[first:])
+    assert not any(s.appendix for s in lexsum.sections[:first])
+    assert [s.heading for s in pasa.sections if s.level == 2][:2] == [
+        "3.1 AutoScholarQuery",
+        "3.2 RealScholarQuery",
     ]
-    assert len(lexsum.bibliography) > 50 and lexsum.bibliography[0].startswith("[1] Iz Beltagy")
-    tables = [b for s in lexsum.sections for b in s.blocks if b.kind == "table"]
-    assert tables and tables[0].label == "Table 1"
 
 
-def test_no_running_header_repeated(expository, lexsum) -> None:
-    text = expository.body_text()
-    assert "Shen, et al." not in text
-    assert text.count("Beyond Summarization: Designing AI Support for Real-World") <= 1
-    assert "\n2\n" not in lexsum.body_text()
+def test_references_apart_and_complete(citesee, pasa) -> None:
+    # "A Anthropic. 2024." starts a reference, not an appendix
+    assert len(pasa.bibliography) == 37
+    assert any(b.startswith("A Anthropic. 2024.") for b in pasa.bibliography)
+    assert citesee.bibliography[0].startswith("[1] 2019. CHI")
+    assert citesee.bibliography[-1].startswith("[65] Houjin Yu")
+    assert "Houjin Yu" not in citesee.body_text()
 
 
-def test_strip_running_lines_keeps_body() -> None:
-    words = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta"]
-    pages = [
-        ["My Paper Header", *(f"{w} on page {words[i]}" for w in words), str(i + 1)]
-        for i in range(5)
+def test_tables_as_rows_and_cells(pasa) -> None:
+    table = next(
+        b for s in pasa.sections for b in s.blocks if b.kind == "table" and b.label == "Table 8"
+    )
+    assert "| PaSa-7b | 0.7931 | 0.1448 | 0.4834 | 0.7071 | 0.5146 | 0.6111 |" in table.text
+    assert "0.7931" not in " ".join(
+        b.text for s in pasa.sections for b in s.blocks if b.kind == "paragraph"
+    )
+
+
+def test_footnotes_apart(pasa, lexsum) -> None:
+    assert "Equal contribution." in pasa.footnotes
+    assert "https://iclr.cc/Conferences/2023" in pasa.footnotes
+    assert "ICLR 2023, ICML 2023, NeurIPS 2023" in pasa.body_text()
+    assert "The dataset can be accessed at" not in lexsum.abstract
+
+
+def test_hyphens_decided_by_the_papers_words(lexsum, pasa) -> None:
+    assert "knowledge workers" in lexsum.abstract  # "knowl-edge" rejoined
+    text = pasa.body_text() + " ".join(pasa.bibliography)
+    assert "survey-level coverage" in text and "Iterative research" in text
+    assert "PaSa-GPT-4o" in text  # a hyphen before a capital is kept
+
+
+def test_no_margin_stamp_or_running_header(citesee) -> None:
+    text = citesee.markdown()
+    assert "arXiv:2302.07302" not in text and "CHI ’23, April" not in text
+    assert "\x0c" not in text and "\ufffe" not in text
+
+
+def test_printed_table_of_contents_is_not_the_headings() -> None:
+    toc = [
+        "Contents",
+        "1 Introduction 3",
+        "2 Background . . . . . 5",
+        "2.1 Data 6",
+        "3 Method 9",
+        "7 Conclusions 42",
     ]
-    kept = strip_running_lines(pages)
-    assert "My Paper Header" not in kept and "3" not in kept
-    assert len(kept) == 30
+    body = ["1 Introduction", "Text of the paper."]
+    lines = [line(t, page=1, base=700 - 12 * i) for i, t in enumerate(toc)]
+    lines += [line(t, page=2) for t in body]
+    assert [ln.text for ln in drop_contents(lines, 50)] == body
+
+
+def test_reference_entries_by_hanging_indent() -> None:
+    refs = [
+        line("A Askell, P. Mishkin and J. Doe. 2021.", base=700),
+        line("A general language assistant.", x0=82, base=688),
+        line("B. Baker. 2020. Emergent tool use.", base=676),
+        line("In ICLR.", x0=82, base=664),
+        line("C. Chen. 2019. Another paper.", base=652),
+        line("arXiv preprint.", x0=82, base=640),
+    ]
+    entries = reference_entries(refs, Joiner(refs), 12)
+    assert entries[0] == "A Askell, P. Mishkin and J. Doe. 2021. A general language assistant."
+    assert len(entries) == 3
 
 
 def test_not_a_pdf() -> None:

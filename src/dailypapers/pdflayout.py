@@ -1,0 +1,479 @@
+"""Positioned lines of a PDF → Document: title, authors, abstract, section tree, tables,
+captions, footnotes and references, read from fonts and geometry. Pure functions.
+
+Headings are told from prose by style (bold, larger or upper-case) as well as by pattern, so
+a bibliography entry starting "A Askell" is not "Appendix A" and a numbered affiliation line
+is not section 1; numbered headings must follow on from the previous one."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from .models import Author, Block, BlockKind, Document, Section, classify_section
+from .pdflines import Line, Page
+from .pdfparts import (
+    CAPTION,
+    Columns,
+    Joiner,
+    body_size,
+    drop_contents,
+    drop_furniture,
+    float_regions,
+    footnote_entries,
+    footnote_lines,
+    line_spacing,
+    paragraph_break,
+    reference_entries,
+    same_column,
+    table_markdown,
+)
+
+_NUMBERED = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,3})\.?\s+([A-Za-z[(“\"'][^\n]{0,120})$")
+_ROMAN = re.compile(r"^([IVX]{1,5})\.\s+([A-Z][^\n]{0,120})$")
+_LETTERED = re.compile(
+    r"^(?:Appendix\s+)?([A-Z](?:\.\d{1,2}){0,2})(?:[.:]\s*|\s+)([A-Z][^\n]{0,120})$"
+)
+_APPENDIX = re.compile(
+    r"(?i)^(appendix|appendices|supplementary materials?)(\s+[A-Z0-9]{1,2})?([.:]\s+\S.{0,80})?$"
+)
+_NAMED = re.compile(
+    r"(?i)^(abstract|introduction|related works?|background|conclusions?|discussion|"
+    r"limitations|references|bibliography|acknowledge?ments?|broader impacts?|"
+    r"ethics statement|impact statement|reproducibility statement)$"
+)
+_META = re.compile(
+    r"(?i)^(ccs concepts|keywords|key words|index terms|additional key words|"
+    r"acm reference format|general terms|author keywords)\b"
+)
+_RUN_IN_ABSTRACT = re.compile(r"(?i)^abstract\s*[—–\-:.]\s*(\S.*)$")
+_AFFILIATION = re.compile(
+    r"@|https?:|\{|univ|institut|college|school|lab\b|labs\b|laborator|research|inc\.?$|"
+    r"corp|company|department|dept\.|centre|center|academy|foundation|hospital|google|"
+    r"microsoft|deepmind|openai|meta ai|nvidia|amazon|alibaba|tencent|bytedance|huawei|"
+    r"equal contribution|corresponding|work done|correspondence|\bUSA\b|\bChina\b",
+    re.I,
+)
+_PARTICLES = {"de", "van", "von", "der", "den", "di", "da", "la", "le", "du", "del", "bin", "al"}
+_ROMANS = frozenset(("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII"))
+
+Kind = Literal["abstract", "references", "meta", "appendix", "section"]
+
+
+@dataclass(slots=True)
+class Heading:
+    kind: Kind
+    title: str = ""
+    number: str | None = None
+    level: int = 1
+
+
+def _styled(line: Line, body: float) -> bool:
+    letters = [c for c in line.text if c.isalpha()]
+    upper = len(letters) > 3 and all(c.isupper() for c in letters)
+    return line.bold or line.size >= 1.08 * body or upper
+
+
+def _style(line: Line) -> tuple[float, bool]:
+    return round(line.size * 2) / 2, line.bold
+
+
+class Headings:
+    """Recognises headings in reading order, remembering the last number seen."""
+
+    def __init__(self, lines: Sequence[Line], body: float) -> None:
+        self.body = body
+        self.last: tuple[str, ...] | None = None
+        found: Counter[tuple[float, bool]] = Counter()
+        for ln in lines:
+            m = _NUMBERED.match(ln.text)
+            if _styled(ln, body) and ((m and "." not in m.group(1)) or _NAMED.match(ln.text)):
+                found[_style(ln)] += 1
+        top = {s for s, n in found.items() if n >= 2 and s[0] > body * 1.04}
+        self.top_styles = {s for s in top if s[1]} or top
+
+    def match(self, line: Line, *, back: bool, unnumbered: bool = True) -> Heading | None:
+        text = line.text.strip().rstrip(":")
+        if (
+            not _styled(line, self.body)
+            or line.figure
+            or len(text.split()) > 16
+            or CAPTION.match(text)
+            or text.endswith((",", ";"))
+        ):
+            return None
+        if _META.match(text):
+            return Heading("meta")
+        if _NAMED.match(text.rstrip(".")):
+            low = text.lower().rstrip(".")
+            kind: Kind = (
+                "abstract"
+                if low == "abstract"
+                else "references"
+                if low in ("references", "bibliography")
+                else "section"
+            )
+            return Heading(kind, text.rstrip("."))
+        if _APPENDIX.match(text):
+            return Heading("appendix", text)
+        found = self._numbered(text, back)
+        return found or (self._unnumbered(line, text) if unnumbered else None)
+
+    def _numbered(self, text: str, back: bool) -> Heading | None:
+        m = _NUMBERED.match(text)
+        lettered = self.last is not None and not self.last[0].isdigit()
+        if (
+            m
+            and _title_ok(m.group(2))
+            and not (back and lettered)
+            and _follows(m.group(1), self.last)
+        ):
+            self.last = tuple(m.group(1).split("."))
+            return Heading("section", m.group(2), m.group(1), m.group(1).count(".") + 1)
+        m = _ROMAN.match(text)
+        if m and not back and _title_ok(m.group(2)) and m.group(1) in _ROMANS:
+            self.last = (m.group(1),)
+            return Heading("section", m.group(2), m.group(1), 1)
+        m = _LETTERED.match(text)
+        ieee = self.last is not None and self.last[0] in _ROMANS and not back
+        if m and (back or ieee) and _title_ok(m.group(2)) and len(m.group(2).split()) <= 12:
+            level = 2 if ieee else m.group(1).count(".") + 1
+            if back:
+                self.last = tuple(m.group(1).split("."))
+            return Heading("appendix" if back else "section", m.group(2), m.group(1), level)
+        return None
+
+    def _unnumbered(self, line: Line, text: str) -> Heading | None:
+        words = text.split()
+        if (
+            _style(line) in self.top_styles
+            and len(words) <= 10
+            and text[0].isupper()
+            and not text.endswith(".")
+            and sum(c.isdigit() for c in text) <= 1
+        ):
+            return Heading("section", text)
+        return None
+
+
+def _title_ok(title: str) -> bool:
+    return (
+        sum(c.isdigit() for c in title) <= 4
+        and not title.rstrip().endswith((",", ";"))
+        and not (title.rstrip().endswith(".") and len(title.split()) > 6)
+    )
+
+
+def _follows(number: str, last: tuple[str, ...] | None) -> bool:
+    num = [int(x) for x in number.split(".")]
+    if last is None or not last[0].isdigit():
+        return len(num) == 1 and num[0] <= 2
+    prev = [int(x) for x in last]
+    if len(num) == len(prev) + 1:
+        return num[:-1] == prev and num[-1] in (1, 2)
+    depth = len(num)
+    if depth > len(prev):
+        return False
+    return num[:-1] == prev[: depth - 1] and num[-1] - prev[depth - 1] in (1, 2)
+
+
+@dataclass
+class _Front:
+    title: str
+    authors: list[str]
+    start: int  # first line after the author block
+
+
+def front_matter(
+    lines: Sequence[Line], pages: Sequence[Page], body: float, heads: Headings, meta_title: str
+) -> _Front:
+    """The title is the first large line in the upper half of the first page (with the lines
+    of its size that follow it); the authors are the name-like parts of the lines between it
+    and the abstract, the first heading or the first paragraph."""
+    first = lines[0].page if lines else 0
+    height = next((p.height for p in pages if p.index == first), 792.0)
+    t = next(
+        (
+            i
+            for i, ln in enumerate(lines[:60])
+            if ln.page == first
+            and ln.size >= 1.15 * body
+            and len(ln.text) >= 8
+            and not ln.figure
+            and ln.top > 0.45 * height
+        ),
+        None,
+    )
+    end = 0
+    title = ""
+    if t is not None:
+        end = t + 1
+        while (
+            end < len(lines)
+            and lines[end].page == first
+            and abs(lines[end].size - lines[t].size) < 0.6
+            and lines[end - 1].base - lines[end].base < 2.5 * lines[t].size
+        ):
+            end += 1
+        title = " ".join(ln.text for ln in lines[t:end])
+    if not title:
+        good = len(meta_title) > 8 and not re.search(
+            r"(?i)\.(tex|dvi|pdf|docx?)$|untitled|^microsoft", meta_title
+        )
+        title = meta_title.strip() if good else (lines[0].text if lines else "")
+    stop = end
+    while stop < len(lines) and stop < end + 40 and lines[stop].page == first:
+        ln = lines[stop]
+        if (
+            heads.match(ln, back=False, unnumbered=False)
+            or _RUN_IN_ABSTRACT.match(ln.text)
+            or _prose_at(lines, stop, body)
+        ):
+            break
+        stop += 1
+    heads.last = None
+    return _Front(title, _names(lines[end:stop]), stop)
+
+
+def _prose_at(lines: Sequence[Line], i: int, body: float) -> bool:
+    nxt = lines[i + 1] if i + 1 < len(lines) else None
+    return (
+        nxt is not None
+        and all(
+            abs(ln.size - body) < 0.1 * body and len(ln.text.split()) >= 8 for ln in (lines[i], nxt)
+        )
+        and same_column(lines[i], nxt)
+    )
+
+
+def _names(lines: Sequence[Line]) -> list[str]:
+    names: list[str] = []
+    size = None
+    for ln in lines:
+        if ln.marked or _AFFILIATION.search(ln.text) or ln.figure:
+            continue
+        size = size or ln.size
+        if ln.size < size - 0.6:
+            continue
+        for piece in ln.pieces:
+            for part in re.split(r",|;|\band\b|&|\s{2,}", piece):
+                name = _name(part.strip(" ∗*†‡§¶"))
+                if name and name not in names:
+                    names.append(name)
+    return names
+
+
+def _name(part: str) -> str | None:
+    if part.isupper():
+        part = part.title()
+    words = part.split()
+    if not 2 <= len(words) <= 5 or any(c.isdigit() for c in part) or _AFFILIATION.search(part):
+        return None
+    for w in words:
+        if w.lower() in _PARTICLES:
+            continue
+        if not w[0].isupper() or not any(c.isalpha() for c in w):
+            return None
+    return part
+
+
+@dataclass
+class _Walk:
+    """The state of one pass over the body lines."""
+
+    joiner: Joiner
+    cols: Columns
+    spacing: float
+    tables: dict[int, list[Line]]
+    mode: str = "front"
+    sections: list[Section] = field(default_factory=list)
+    front: list[str] = field(default_factory=list)
+    abstract: list[str] = field(default_factory=list)
+    refs: list[Line] = field(default_factory=list)
+    para: list[Line] = field(default_factory=list)
+    caption_at: int | None = None
+
+    def flush(self) -> None:
+        if not self.para:
+            return
+        text = self.joiner.join(self.para)
+        block = self._block(text)
+        self.para, self.caption_at = [], None
+        if self.mode == "abstract":
+            self.abstract.append(text)
+        elif self.mode == "front" and not self.sections:
+            self.front.append(text)
+        elif block is not None:
+            if not self.sections:
+                self.sections.append(Section(title="", role="other"))
+            self.sections[-1].blocks.append(block)
+
+    def _block(self, text: str) -> Block | None:
+        m = CAPTION.match(text)
+        if self.caption_at is None or not m:
+            return Block(kind="paragraph", text=text)
+        label = f"{m.group(1).title().replace('Fig.', 'Figure')} {m.group(2)}"
+        kind: BlockKind = "table" if label.startswith("Table") else "figure"
+        rows = self.tables.get(self.caption_at, [])
+        return Block(
+            kind=kind, label=label, caption=text, text=table_markdown(rows) if rows else ""
+        )
+
+    def add(self, i: int, line: Line) -> None:
+        starts_caption = bool(CAPTION.match(line.text))
+        if self.para and (
+            starts_caption or paragraph_break(self.para[-1], line, self.cols, self.spacing)
+        ):
+            self.flush()
+        if starts_caption:
+            self.caption_at = i
+        self.para.append(line)
+
+    def open(self, heading: Heading) -> None:
+        self.flush()
+        appendix = heading.kind == "appendix" or self.mode in ("refs", "back")
+        self.mode = "back" if appendix else "body"
+        level = heading.level
+        parent = next((s.role for s in reversed(self.sections) if s.level < level), None)
+        self.sections.append(
+            Section(
+                number=heading.number,
+                title=_title_case(heading.title),
+                level=level,
+                appendix=appendix,
+                role=classify_section(heading.title, appendix=appendix, parent=parent),
+            )
+        )
+
+
+def _title_case(title: str) -> str:
+    return title.title() if title.isupper() and len(title) > 3 else title
+
+
+def build_document(
+    pages: Sequence[Page],
+    meta_title: str,
+    *,
+    arxiv_id: str | None,
+    url: str | None,
+    version: str | None,
+) -> Document:
+    lines = drop_contents(drop_furniture(pages), len(pages))
+    body = body_size(lines)
+    spacing = line_spacing(lines, body)
+    cols = Columns.of(lines, body)
+    joiner = Joiner(lines)
+    heads = Headings(lines, body)
+    front = front_matter(lines, pages, body, heads, meta_title)
+    refs_at = next(
+        (
+            i
+            for i in range(front.start, len(lines))
+            if (h := _peek(heads, lines[i])) and h.kind == "references"
+        ),
+        len(lines),
+    )
+    notes = footnote_lines(lines, {p.index: p.width / 2 for p in pages}, refs_at)
+    tables, figures = float_regions(lines, body, cols, notes)
+    rows = {id(r) for rs in tables.values() for r in rs}
+    walk = _Walk(joiner, cols, spacing, tables)
+    note_lines: list[Line] = []
+    consumed: set[int] = set()
+    for i in range(front.start, len(lines)):
+        ln = lines[i]
+        if i in notes:
+            note_lines.append(ln)
+            continue
+        if i in figures or ln.figure or id(ln) in rows:
+            continue
+        if i in consumed:
+            continue
+        heading = heads.match(ln, back=walk.mode in ("refs", "back"))
+        if heading is None and walk.mode != "refs" and _META.match(ln.text):
+            heading = Heading("meta")
+        if heading is not None:
+            for j in _wrapped(lines, i, heads):
+                heading.title += " " + lines[j].text
+                consumed.add(j)
+            _enter(walk, heading)
+            continue
+        run_in = _RUN_IN_ABSTRACT.match(ln.text)
+        if run_in and walk.mode == "front":
+            walk.flush()
+            walk.mode = "abstract"
+            ln = dataclasses.replace(ln, text=run_in.group(1))
+        if walk.mode == "meta":
+            continue
+        if walk.mode == "refs":
+            walk.refs.append(ln)
+        elif walk.mode in ("body", "back") and not 0.7 * body <= ln.size <= 1.6 * body:
+            continue  # stray large or tiny text: a figure's
+        else:
+            walk.add(i, ln)
+    walk.flush()
+    abstract = walk.abstract or walk.front
+    if walk.abstract and walk.front:
+        walk.sections.insert(
+            0,
+            Section(
+                title="", role="other", blocks=[Block(kind="paragraph", text=t) for t in walk.front]
+            ),
+        )
+    text = "\n".join(ln.text for ln in lines)
+    return Document(
+        arxiv_id=arxiv_id,
+        version=version,
+        source="pdf",
+        url=url,
+        title=front.title,
+        authors=[Author(name=a) for a in front.authors],
+        abstract=" ".join(abstract),
+        sections=walk.sections,
+        footnotes=footnote_entries(note_lines, joiner),
+        bibliography=reference_entries(walk.refs, joiner, spacing),
+        hidden_chars=sum(p.hidden for p in pages),
+        links=sorted(
+            set(re.findall(r"https?://[\w-]+(?:\.[\w-]+)+(?:/[^\s)\]}>,]*[^\s)\]}>,.])?", text))
+        ),
+    )
+
+
+def _wrapped(lines: Sequence[Line], i: int, heads: Headings) -> list[int]:
+    """Lines that continue the heading at i: same style, right below it."""
+    out: list[int] = []
+    head = lines[i]
+    for j in range(i + 1, min(i + 3, len(lines))):
+        ln, prev = lines[j], lines[j - 1]
+        if (
+            ln.page != head.page
+            or abs(ln.size - head.size) > 0.3
+            or ln.bold != head.bold
+            or not 0 < prev.base - ln.base < 1.8 * head.size
+            or len(ln.text.split()) > 8
+            or CAPTION.match(ln.text)
+            or _peek(heads, ln, unnumbered=False) is not None
+        ):
+            break
+        out.append(j)
+    return out
+
+
+def _peek(heads: Headings, line: Line, unnumbered: bool = True) -> Heading | None:
+    last = heads.last
+    found = heads.match(line, back=False, unnumbered=unnumbered)
+    heads.last = last
+    return found
+
+
+def _enter(walk: _Walk, heading: Heading) -> None:
+    if heading.kind in ("abstract", "references", "meta"):
+        walk.flush()
+        walk.mode = {"abstract": "abstract", "references": "refs", "meta": "meta"}[heading.kind]
+        if heading.kind == "meta" and walk.sections:
+            walk.mode = "meta"
+        return
+    walk.open(heading)
