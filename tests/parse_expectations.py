@@ -199,6 +199,20 @@ EXPECTED = [
         ("Report GitHub Issue", "Why HTML?"),
     ),
     Expected(
+        "latexml_generated/arxivsty_preprint.html",
+        "Sparse Routing for Long-Context Retrieval",
+        5,
+        ("1 Introduction", "2 Method", "3 Experiments", "4 Conclusion"),
+        2,
+        (
+            "Long-context models read everything they are given; most of it is irrelevant to "
+            "the question.",
+            "Routed shards: 3, 17, 42, 58",
+        ),
+        ("retrieval long context routing", "\\color", "1.1 Contributions 2"),
+        tables=1,
+    ),
+    Expected(
         "latexml_html/Melodiz_RBPO_icml2025.html",
         "The Anatomy of the CTC Oracle Gap: Acoustic Exhaustion and Linguistic Recovery",
         1,

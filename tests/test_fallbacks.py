@@ -168,3 +168,14 @@ def test_parser_crash_and_oversize_body_fall_back(recordings, monkeypatch):
     rec.overrides["/html/2609.00004"] = [Reply(200, big, {"Content-Type": "text/html"})]
     reading = read("2609.00004")
     assert reading.doc.source == "pdf" and "larger than 30 MB" in reading.fallbacks[0]
+
+
+def test_read_prints_an_abstract_only_paper_once(recordings):
+    rec, _ = recordings
+    rec.overrides["/html/2407.16314"] = [Reply(404, b"No HTML")] * 3
+    rec.overrides["/pdf/2407.16314"] = [Reply(404, b"not found")] * 3
+    res = CliRunner().invoke(app, ["read", "2407.16314"])
+    assert res.exit_code == 0, res.output
+    assert "source: abstract only" in res.stderr
+    opening = res.stdout.split("## Abstract")[1].strip()[:60]
+    assert opening and res.stdout.count(opening) == 1

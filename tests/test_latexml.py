@@ -327,3 +327,52 @@ def test_acknowledgements_are_their_own_section() -> None:
     assert "We thank the reviewers." not in " ".join(
         b.text for s in doc.sections if s.title == "Results" for b in s.blocks
     )
+
+
+@pytest.fixture(scope="module")
+def preprint():
+    """Real LaTeXML output of an arxiv.sty preprint (see PROVENANCE.md)."""
+    return parse_html((FIXTURES / "latexml_generated/arxivsty_preprint.html").read_bytes())
+
+
+def test_arxiv_sty_author_block_gives_every_author(preprint) -> None:
+    assert [a.name for a in preprint.authors] == [
+        "Alice Zhang",
+        "Bob Kumar",
+        "Carla Rossi",
+        "Daniel Okafor",
+        "Eva Novak",
+    ]
+    assert preprint.authors[1].affiliations == ["Microsoft Research"]
+    assert preprint.authors[0].affiliations == [
+        "Department of Computer Science",
+        "Tsinghua University",
+    ]
+
+
+def test_own_table_of_contents_and_keywords_are_not_paragraphs(preprint) -> None:
+    texts = [b.text for s in preprint.sections for b in s.blocks]
+    assert not any(re.fullmatch(r"[\d.]+|Contents", t) for t in texts)
+    assert "Contributions" not in preprint.sections[0].blocks[0].text
+    assert "retrieval long context routing" not in preprint.body_text()
+
+
+def test_untitled_lead_section_claims_no_role(preprint) -> None:
+    lead = preprint.sections[0]
+    assert lead.title == "" and lead.role == "other"
+    assert lead.blocks[0].text.startswith("Long-context models read everything")
+    assert preprint.with_role("introduction")[0].title == "Introduction"
+
+
+def test_text_inside_a_figure_is_kept(preprint) -> None:
+    figure = next(b for s in preprint.sections for b in s.blocks if b.kind == "figure")
+    assert "Routed shards: 3, 17, 42, 58" in figure.text
+    assert figure.caption == "Figure 1: A boxed example of one routed query."
+    assert "Routed shards: 3, 17, 42, 58" in preprint.markdown()
+
+
+def test_colour_macros_leave_the_tex(preprint) -> None:
+    text = preprint.body_text()
+    assert r"$\mathcal{L}=-\log\frac{{s^{+}}}{\sum_{j}s_{j}}$" in text
+    assert r"$\lambda=0.01$" in text
+    assert "color" not in text

@@ -20,7 +20,7 @@ from .errors import (
     ServiceUnreachable,
 )
 from .latexml import LIBXML, parse_html
-from .models import Author, Block, Document, Paper, Section
+from .models import Author, Document, Paper
 from .net import Net
 from .pdf import parse_pdf
 
@@ -160,7 +160,6 @@ def version_from_url(url: str) -> str | None:
 def abstract_document(paper: Paper, meta: ArxivMeta | None) -> Document:
     """The last resort: what the listing and the API say about the paper."""
     abstract = paper.abstract or (meta.summary if meta else "")
-    blocks = [Block(kind="paragraph", text=abstract)] if abstract else []
     return Document(
         arxiv_id=paper.id,
         version=meta.version if meta else None,
@@ -169,7 +168,6 @@ def abstract_document(paper: Paper, meta: ArxivMeta | None) -> Document:
         title=paper.title,
         authors=[Author(name=a) for a in (paper.authors or (meta.authors if meta else []))],
         abstract=abstract,
-        sections=[Section(title="Abstract", role="abstract", blocks=blocks)] if blocks else [],
         links=[u for u in (paper.github_repo, paper.project_page) if u] + comment_links(meta),
         categories=meta.categories if meta else [],
         primary_category=meta.primary_category if meta else None,

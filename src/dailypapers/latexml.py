@@ -32,6 +32,11 @@ _AFFILIATION = re.compile(
 )
 _CONTROLS = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _MARK = "\u2063"  # invisible separator: marks where a superscript stood
+_NEXT_AUTHOR = "\n&"  # LaTeXML writes \And as "&" at the start of a line of the author block
+_COLOUR = re.compile(
+    r"\\(?:color|pagecolor)\s*(?:\[[^\]]*\])?\s*\{[^{}]*\}|\\definecolor\s*\{[^{}]*\}\s*\{[^{}]*\}\s*\{[^{}]*\}"
+)
+_COLOUR_ARG = re.compile(r"\\(?:textcolor|colorbox)\s*(?:\[[^\]]*\])?\s*\{[^{}]*\}")
 _VERSION_IN_PATH = re.compile(r"/(?:html|abs|pdf)/([^/?#]+?)(v\d+)(?:[/?#]|$)")
 
 
@@ -188,6 +193,13 @@ def _strip_errors(article: etree._Element) -> tuple[int, int, int]:
     )
     hit = sum(1 for p in paras if p.xpath(f".//*[{_xp('ltx_ERROR')}]"))
     for el in errors:
+        macro = text_of(el)
+        if macro in ("\\AND", "\\And") and el.xpath(f"ancestor::*[{_xp('ltx_personname')}]"):
+            _replace_with_text(el, _NEXT_AUTHOR)  # arxiv.sty's author separators, undefined
+            continue
+        nxt = el.getnext()
+        if macro == "\\keywords" and nxt is not None and has_class(nxt, "ltx_para"):
+            _drop(nxt)  # the keywords of an undefined \keywords, not a paragraph of the paper
         _drop(el)
     return len(errors), hit, len(paras)
 
@@ -209,6 +221,7 @@ def _math_to_tex(article: etree._Element) -> None:
     for math in article.xpath(".//*[local-name()='math']"):
         # LaTeXML keeps the source's line-end comments (`%⏎`) in alttext; they are not math.
         tex = re.sub(r"(?<!\\)%[^\n]*(\n\s*|$)", "", math.get("alttext") or text_of(math))
+        tex = _COLOUR_ARG.sub("", _COLOUR.sub("", tex))  # colour is not maths
         tex = re.sub(r"\s+", " ", tex).strip()
         block = math.get("display") == "block"
         _replace_with_text(math, f" $${tex}$$ " if block else f"${tex}$")
@@ -244,9 +257,11 @@ def _authors(article: etree._Element) -> list[Author]:
         # a line that starts with a superscript marker is an affiliation
         marks = {el: _MARK for el in person.xpath(".//sup")}
         marks.update({el: "\n" for el in person.xpath(".//br")})
-        lines = [ln.strip() for ln in text_without(person, skip, marks).split("\n")]
-        names, affiliations = _split_person_lines([ln for ln in lines if ln])
-        authors.extend(Author(name=n, affiliations=affiliations) for n in names)
+        text = text_without(person, skip, marks)
+        for block in re.split(r"\n\s*&", "\n" + text):
+            lines = [ln.strip() for ln in block.split("\n")]
+            names, affiliations = _split_person_lines([ln for ln in lines if ln])
+            authors.extend(Author(name=n, affiliations=affiliations) for n in names)
     return authors
 
 
@@ -293,6 +308,7 @@ def _walk(el: etree._Element, sections: list[Section], parent: Section | None) -
         "ltx_dates",
         "ltx_classification",
         "ltx_keywords",
+        "ltx_TOC",  # the paper's own \tableofcontents
     )
     current = parent  # where loose blocks go: the enclosing section, or an untitled opening
     for child in el:
@@ -315,7 +331,7 @@ def _walk(el: etree._Element, sections: list[Section], parent: Section | None) -
         if not blocks:
             continue
         if current is None:
-            current = Section(title="", level=1, role="other" if sections else "introduction")
+            current = Section(title="", level=1, role="other")  # untitled: no role to claim
             sections.append(current)
         current.blocks.extend(blocks)
 
@@ -339,6 +355,8 @@ def _new_section(el: etree._Element, level: int, parent: Section | None) -> Sect
 
 def _blocks(el: etree._Element) -> list[Block]:
     """Blocks of one content element, recursing through containers."""
+    if el.tag == "nav" or has_class(el, "ltx_TOC"):
+        return []
     if has_class(el, "ltx_p") or (el.tag == "p" and not len(el.xpath("./*[self::div]"))):
         text = text_of(el)
         return [Block(kind="paragraph", text=text)] if text else []
@@ -383,7 +401,14 @@ def _figure(el: etree._Element) -> Block:
     if lines:  # an algorithm float: its steps are method, not decoration
         code = "\n".join(text_of(ln) for ln in lines).replace("\u2423", " ")
         return Block(kind="code", text=code, label=label, caption=caption)
-    return Block(kind="figure", label=label, caption=caption)
+    return Block(kind="figure", label=label, caption=caption, text=_figure_text(el, caption_el))
+
+
+def _figure_text(el: etree._Element, caption: etree._Element | None) -> str:
+    """Text set inside a figure (a boxed example, a prompt), apart from its caption."""
+    paras = el.xpath(f".//*[{_xp('ltx_p')}][not(.//*[{_xp('ltx_p')}])][not(ancestor::figcaption)]")
+    texts = [text_of(p) for p in paras if caption is None or caption not in p.iterancestors()]
+    return "\n\n".join(t for t in texts if t)
 
 
 def table_markdown(table: etree._Element) -> str:

@@ -69,7 +69,8 @@ class Block(BaseModel):
             head = f"**{self.caption}**" if self.caption else ""
             return "\n\n".join(p for p in (head, self.text) if p)
         if self.kind == "figure":
-            return f"*{self.caption}*" if self.caption else ""
+            head = f"*{self.caption}*" if self.caption else ""
+            return "\n\n".join(p for p in (head, self.text) if p)
         if self.kind == "code":
             head = f"**{self.caption}**\n\n" if self.caption else ""
             return f"{head}```\n{self.text}\n```"

@@ -28,6 +28,21 @@ PDFIUM = threading.Lock()
 _INVISIBLE_MODES = (3, 7)  # text render modes that paint nothing
 _BOLD_NAMES = ("bold", "medi", "cmbx", "black", "heavy", "semibold", "demi", "tb", "-b")
 _FORCE_BOLD = 1 << 18  # PDF font descriptor flag
+
+
+# The two calls made for every character, declared to take and return plain addresses: the
+# library's typed pointers cost a conversion per call.
+def _address(function: object) -> int:
+    return ctypes.cast(function, ctypes.c_void_p).value or 0  # type: ignore[arg-type]
+
+
+_TEXT_OBJECT = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int)(
+    _address(pdfium_c.FPDFText_GetTextObject)
+)
+_DOUBLE_P = ctypes.POINTER(ctypes.c_double)
+_CHAR_BOX = ctypes.CFUNCTYPE(
+    ctypes.c_int, ctypes.c_void_p, ctypes.c_int, _DOUBLE_P, _DOUBLE_P, _DOUBLE_P, _DOUBLE_P
+)(_address(pdfium_c.FPDFText_GetCharBox))
 _OCR_PAGE = 200  # a page with fewer visible characters than this and hidden text is a scan
 
 
@@ -109,16 +124,8 @@ class _CharReader:
             text = "".join(chr(pdfium_c.FPDFText_GetUnicode(self.tp, i)) for i in range(n))
         return text
 
-    def font(self, i: int) -> tuple[float, bool, bool, bool]:
-        """(size, bold, hidden, rotated) of the text object that drew character i."""
-        obj = pdfium_c.FPDFText_GetTextObject(self.tp, i)
-        key = ctypes.cast(obj, ctypes.c_void_p).value
-        found = self.fonts.get(key)
-        if found is None:
-            found = self.fonts[key] = self._font(i, obj)
-        return found
-
-    def _font(self, i: int, obj: object) -> tuple[float, bool, bool, bool]:
+    def font(self, i: int, obj: int | None) -> tuple[float, bool, bool, bool]:
+        """(size, bold, hidden, rotated) of text object `obj`, which drew character i."""
         tp = self.tp
         size = pdfium_c.FPDFText_GetFontSize(tp, i)
         name = ctypes.create_string_buffer(128)
@@ -134,7 +141,8 @@ class _CharReader:
         rgba = [ctypes.c_uint(0) for _ in range(4)]
         pdfium_c.FPDFText_GetFillColor(tp, i, *(ctypes.byref(c) for c in rgba))
         r, g, b, a = (c.value for c in rgba)
-        mode = pdfium_c.FPDFTextObj_GetTextRenderMode(obj) if obj else 0
+        handle = ctypes.cast(obj or 0, pdfium_c.FPDF_PAGEOBJECT)
+        mode = pdfium_c.FPDFTextObj_GetTextRenderMode(handle) if obj else 0
         hidden = mode in _INVISIBLE_MODES or min(r, g, b) >= 250 or a == 0 or size < 1
         angle = pdfium_c.FPDFText_GetCharAngle(tp, i)
         rotated = angle > 0 and min(angle, abs(2 * math.pi - angle)) > 0.05
@@ -146,7 +154,13 @@ class _CharReader:
         hidden: list[Line] = []
         builders = {False: _LineBuilder(visible), True: _LineBuilder(hidden)}
         left, right, bottom, top = self.box
-        get_box = pdfium_c.FPDFText_GetCharBox
+        tp = ctypes.cast(self.tp, ctypes.c_void_p)  # type: ignore[arg-type]
+        get_box = _CHAR_BOX
+        object_of = _TEXT_OBJECT
+        fonts = self.fonts
+        figures = self.figures
+        width, height = self.width, self.height
+        refs = self.refs
         for i, ch in enumerate(self.text()):
             if ch in "\r\n":
                 builders[False].newline()
@@ -159,15 +173,19 @@ class _CharReader:
                 builders[False].space()
                 builders[True].space()
                 continue
-            size, bold, is_hidden, rotated = self.font(i)
+            obj = object_of(tp, i)
+            font = fonts.get(obj)
+            if font is None:
+                font = fonts[obj] = self.font(i, obj)
+            size, bold, is_hidden, rotated = font
             if rotated:  # arXiv's margin stamp, rotated axis labels
                 continue
-            get_box(self.tp, i, *self.refs)
+            get_box(tp, i, *refs)
             x0, x1, y0, y1 = left.value, right.value, bottom.value, top.value
-            if x1 < 0 or x0 > self.width or y1 < 0 or y0 > self.height:
+            if x1 < 0 or x0 > width or y1 < 0 or y0 > height:
                 is_hidden = True
-            in_figure = any(
-                f[0] <= x0 and x1 <= f[2] and f[1] <= y0 and y1 <= f[3] for f in self.figures
+            in_figure = bool(figures) and any(
+                f[0] <= x0 and x1 <= f[2] and f[1] <= y0 and y1 <= f[3] for f in figures
             )
             builders[is_hidden].char(ch, x0, x1, y0, y1, size, bold, in_figure)
         builders[False].end()
@@ -226,8 +244,10 @@ class _LineBuilder:
             if self.gap:
                 last.text += " "
             last.text += ch
-            last.x1 = max(last.x1, x1)
-            last.y1 = max(last.y1, y1)
+            if x1 > last.x1:
+                last.x1 = x1
+            if y1 > last.y1:
+                last.y1 = y1
             last.figure += in_figure
         else:
             spaced = self.gap or (last is not None and x0 - last.x1 > 0.15 * size)

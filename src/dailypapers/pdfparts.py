@@ -92,7 +92,7 @@ def drop_contents(lines: list[Line], pages: int) -> list[Line]:
     drop: set[int] = set()
     run: list[int] = []
     for i, line in enumerate([*lines, None]):
-        m = _CONTENTS_ENTRY.match(line.text) if line is not None and line.page < 8 else None
+        m = _contents_entry(line) if line is not None and line.page < 8 else None
         page = int(m.group(2)) if m else -1
         if m and 0 < page <= pages and (not run or page >= _entry_page(lines[run[-1]])):
             run.append(i)
@@ -106,8 +106,13 @@ def drop_contents(lines: list[Line], pages: int) -> list[Line]:
     return [ln for i, ln in enumerate(lines) if i not in drop]
 
 
+def _contents_entry(line: Line) -> re.Match[str] | None:
+    text = line.text
+    return _CONTENTS_ENTRY.match(text) if text[-1:].isdigit() and len(text) < 150 else None
+
+
 def _entry_page(line: Line) -> int:
-    m = _CONTENTS_ENTRY.match(line.text)
+    m = _contents_entry(line)
     return int(m.group(2)) if m else 0
 
 
