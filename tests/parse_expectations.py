@@ -145,6 +145,71 @@ EXPECTED = [
         tables=5,
     ),
     Expected(
+        "pdf_generated/acmsmall.pdf",
+        "Sparse Routing for Long-Context Retrieval at the Scale of Billions of Passages",
+        6,
+        (
+            "1 Introduction",
+            "2 Related Work",
+            "3 Method",
+            "4 Experiments",
+            "5 Conclusion",
+        ),
+        4,
+        (
+            "We present SparseRoute, a retrieval method that routes each query to 4 of 64 shards.",
+            "Hierarchical indexes cluster passages and search the nearest clusters first, which is "
+            "the closest idea to ours, but their clusters are fixed before training and never see "
+            "a query.",
+        ),
+        (
+            "Permission to make digital",
+            "ACM Reference Format",
+            "CCS Concepts",
+            "ACM Trans. Inf. Syst.",
+            "Additional Key Words",
+        ),
+        tables=1,
+    ),
+    Expected(
+        "pdf_generated/ieee.pdf",
+        "Sparse Routing for Long-Context Retrieval",
+        3,
+        ("I Introduction", "II Related Work", "III Method", "IV Experiments", "V Conclusion"),
+        4,
+        (
+            "We present SparseRoute, a retrieval method that routes each query to 4 of 64 shards.",
+            "Hierarchical indexes cluster passages and search the nearest clusters first, which is "
+            "the closest idea to ours, but their clusters are fixed before training and never see "
+            "a query.",
+        ),
+        ("Index Terms", "A. Contributions"),
+        tables=1,
+    ),
+    Expected(
+        "pdf_generated/report.pdf",
+        "Sparse Routing for Long-Context Retrieval: A Technical Report on Sharded Indexes",
+        3,
+        (
+            "1 Introduction",
+            "2 Related Work",
+            "3 Method",
+            "4 Experiments",
+            "5 Conclusion",
+            "6 Limitations",
+            "A Hyperparameters",
+        ),
+        4,
+        (
+            "We use a learning rate of 0.0003 and a temperature of 0.05 for the contrastive loss.",
+            "Hierarchical indexes cluster passages and search the nearest clusters first, which is "
+            "the closest idea to ours, but their clusters are fixed before training and never see "
+            "a query.",
+        ),
+        ("Contents",),
+        tables=1,
+    ),
+    Expected(
         "arxiv_html/2407.16314v1.html",
         "Capital as Artificial Intelligence",
         2,

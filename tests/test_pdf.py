@@ -141,3 +141,26 @@ def test_reference_entries_by_hanging_indent() -> None:
 def test_not_a_pdf() -> None:
     with pytest.raises(ParseError):
         parse_pdf(b"%PDF-1.4 garbage", arxiv_id="x")
+
+
+def test_acm_journal_names_on_affiliation_lines_and_unheaded_abstract() -> None:
+    doc = parse_pdf((FIXTURES / "pdf_generated/acmsmall.pdf").read_bytes())
+    assert [a.name for a in doc.authors][:2] == ["Alice Zhang", "Bob Kumar"]
+    assert doc.abstract.endswith("it answers a query in 38 milliseconds.")
+    assert "CCS" not in doc.abstract and "routing" not in doc.abstract.split(".")[-1]
+    assert "2 Related Work" in [s.heading for s in doc.sections]  # not taken for a table row
+
+
+def test_ieee_roman_sections_italic_subsections_and_table_label() -> None:
+    doc = parse_pdf((FIXTURES / "pdf_generated/ieee.pdf").read_bytes())
+    subs = [s.heading for s in doc.sections if s.level == 2]
+    assert subs == ["A Contributions", "A Training"]
+    table = next(b for s in doc.sections for b in s.blocks if b.kind == "table")
+    assert table.label == "Table I" and "LONGBENCH" in (table.caption or "")
+    assert "| SparseRoute | 71.3 | 0.11 | 38 |" in table.text
+
+
+def test_printed_contents_page_of_a_report() -> None:
+    doc = parse_pdf((FIXTURES / "pdf_generated/report.pdf").read_bytes())
+    assert [s.heading for s in doc.sections][:2] == ["1 Introduction", "1.1 Contributions"]
+    assert doc.sections[-1].appendix and doc.sections[-1].heading == "A Hyperparameters"

@@ -98,7 +98,7 @@ def _prose(sections: list[Section]) -> list[tuple[str, str]]:
 
 def analyze_without_llm(doc: Document, paper: Paper, lang: str) -> Analysis:
     abstract = [("Abstract", s) for s in sentences(doc.abstract)]
-    intro = doc.with_role("introduction")
+    intro = doc.with_role("introduction") or _opening(doc)
     return Analysis(
         domains=_domains(doc, paper, lang),
         contribution=(c := _contribution(abstract, intro, paper))[1],
@@ -168,6 +168,13 @@ def _usage(doc: Document, paper: Paper, abstract: list[tuple[str, str]]) -> Usag
         code_urls=urls,
         evidence=[Evidence(section=w, quote=s) for w, s in found],
     )
+
+
+def _opening(doc: Document) -> list[Section]:
+    """With no section called an introduction, the paper opens with its first body section
+    (an untitled lead, or a first section named for its subject)."""
+    body = [s for s in doc.sections if s.role not in ("references", "appendix") and s.blocks]
+    return body[:1]
 
 
 def _innovations(

@@ -250,7 +250,7 @@ class _LineBuilder:
                 last.y1 = y1
             last.figure += in_figure
         else:
-            spaced = self.gap or (last is not None and x0 - last.x1 > 0.15 * size)
+            spaced = self.gap or (last is not None and x0 - last.x1 > 0.2 * max(size, last.size))
             runs.append(Run(ch, x0, x1, y0, y1, size, bold, int(in_figure), spaced))
         self.gap = False
 

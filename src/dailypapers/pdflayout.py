@@ -20,6 +20,7 @@ from .pdfparts import (
     CAPTION,
     Columns,
     Joiner,
+    bare_label,
     body_size,
     drop_contents,
     drop_furniture,
@@ -98,6 +99,8 @@ class Headings:
 
     def match(self, line: Line, *, back: bool, unnumbered: bool = True) -> Heading | None:
         text = line.text.strip().rstrip(":")
+        if not _styled(line, self.body) and not back:
+            return self._ieee_subsection(text)
         if (
             not _styled(line, self.body)
             or line.figure
@@ -145,6 +148,14 @@ class Headings:
             if back:
                 self.last = tuple(m.group(1).split("."))
             return Heading("appendix" if back else "section", m.group(2), m.group(1), level)
+        return None
+
+    def _ieee_subsection(self, text: str) -> Heading | None:
+        """IEEE sets "A. Subsection" in italics, no bolder or larger than the text."""
+        m = _LETTERED.match(text)
+        ieee = self.last is not None and self.last[0] in _ROMANS
+        if m and ieee and len(text.split()) <= 8 and not text.endswith("."):
+            return Heading("section", m.group(2), m.group(1), 2)
         return None
 
     def _unnumbered(self, line: Line, text: str) -> Heading | None:
@@ -231,7 +242,7 @@ def front_matter(
         if (
             heads.match(ln, back=False, unnumbered=False)
             or _RUN_IN_ABSTRACT.match(ln.text)
-            or _prose_at(lines, stop, body)
+            or _prose_at(lines, stop)
         ):
             break
         stop += 1
@@ -239,31 +250,37 @@ def front_matter(
     return _Front(title, _names(lines[end:stop]), stop)
 
 
-def _prose_at(lines: Sequence[Line], i: int, body: float) -> bool:
+def _prose_at(lines: Sequence[Line], i: int) -> bool:
+    """Two long lines of one size: a paragraph (an abstract with no heading), not names."""
     nxt = lines[i + 1] if i + 1 < len(lines) else None
     return (
         nxt is not None
-        and all(
-            abs(ln.size - body) < 0.1 * body and len(ln.text.split()) >= 8 for ln in (lines[i], nxt)
-        )
+        and abs(lines[i].size - nxt.size) < 0.3
+        and all(len(ln.text.split()) >= 10 for ln in (lines[i], nxt))
         and same_column(lines[i], nxt)
     )
 
 
 def _names(lines: Sequence[Line]) -> list[str]:
+    """Name-like parts of the author block. A line naming an institution is an affiliation,
+    except for the parts before it on a line in the names' size: ACM journals set "NAME,
+    Institution, Country" on one line."""
     names: list[str] = []
     size = None
     for ln in lines:
-        if ln.marked or _AFFILIATION.search(ln.text) or ln.figure:
+        if ln.marked or ln.figure:
             continue
-        size = size or ln.size
-        if ln.size < size - 0.6:
+        affiliation = bool(_AFFILIATION.search(ln.text))
+        if size is not None and ln.size < size - 0.6:
             continue
         for piece in ln.pieces:
             for part in re.split(r",|;|\band\b|&|\s{2,}", piece):
+                if affiliation and _AFFILIATION.search(part):
+                    break
                 name = _name(part.strip(" ∗*†‡§¶"))
                 if name and name not in names:
                     names.append(name)
+                    size = size or ln.size
     return names
 
 
@@ -313,7 +330,7 @@ class _Walk:
             self.sections[-1].blocks.append(block)
 
     def _block(self, text: str) -> Block | None:
-        m = CAPTION.match(text)
+        m = CAPTION.match(self.para[0].text)
         if self.caption_at is None or not m:
             return Block(kind="paragraph", text=text)
         label = f"{m.group(1).title().replace('Fig.', 'Figure')} {m.group(2)}"
@@ -325,8 +342,10 @@ class _Walk:
 
     def add(self, i: int, line: Line) -> None:
         starts_caption = bool(CAPTION.match(line.text))
+        after_label = len(self.para) == 1 and bare_label(self.para[0])
         if self.para and (
-            starts_caption or paragraph_break(self.para[-1], line, self.cols, self.spacing)
+            starts_caption
+            or (not after_label and paragraph_break(self.para[-1], line, self.cols, self.spacing))
         ):
             self.flush()
         if starts_caption:
@@ -410,7 +429,11 @@ def build_document(
             continue
         if walk.mode == "refs":
             walk.refs.append(ln)
-        elif walk.mode in ("body", "back") and not 0.7 * body <= ln.size <= 1.6 * body:
+        elif (
+            walk.mode in ("body", "back")
+            and walk.caption_at is None
+            and not 0.7 * body <= ln.size <= 1.6 * body
+        ):
             continue  # stray large or tiny text: a figure's
         else:
             walk.add(i, ln)

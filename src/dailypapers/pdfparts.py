@@ -21,8 +21,17 @@ _COPYRIGHT_LINE = re.compile(
 _CONTENTS_ENTRY = re.compile(r"^(.*[A-Za-z].*?)(?:\s*(?:\.\s*){2,}|\s+)(\d{1,3})$")
 _MARKER = re.compile(r"^[\d∗*†‡§¶]")
 CAPTION = re.compile(
-    r"^(Table|TABLE|Figure|FIGURE|Fig\.|Algorithm|Listing)\s*(\d+|[A-Z]\.?\d+)\s*[:.|]"
+    r"^(Table|TABLE|Figure|FIGURE|Fig\.|Algorithm|Listing)\s*(\d+|[A-Z]\.?\d+|[IVXL]+)"
+    r"(\s*[:.|]|$)"  # "Table 2:", "Fig. 3." or IEEE's "TABLE II" alone on its line
 )
+
+
+def bare_label(line: Line) -> bool:
+    """A caption's label on a line of its own (IEEE): the caption's text is the next line."""
+    m = CAPTION.match(line.text)
+    return m is not None and not line.text[m.end() :].strip()
+
+
 _HEADING_NUMBER = re.compile(r"^\d{1,2}(\.\d{1,2}){0,3}\.?\s+[A-Z]")
 
 
@@ -237,6 +246,8 @@ _NUMERIC = re.compile(r"^[-+−±(]?[\d.,]+[%)×x]?$|^[-–—✓✗×]$")
 def tabular(line: Line) -> bool:
     """A table row: cells apart with none of them a run of prose, or mostly numbers."""
     lengths = sorted(len(c) for _, _, c in line.cells)
+    if len(lengths) == 2 and _HEADING_NUMBER.match(line.text):
+        return False  # "2 RELATED WORK": a heading's number set apart
     if len(lengths) >= 2 and lengths[-1] <= 45 and lengths[len(lengths) // 2] <= 25:
         return True
     tokens = line.text.split()
@@ -388,7 +399,7 @@ def float_regions(
         m = CAPTION.match(ln.text)
         if not m or i in skip:
             continue
-        end = i
+        end = i + 1 if bare_label(ln) and i + 1 < len(lines) else i
         while (
             end + 1 < len(lines)
             and not tabular(lines[end + 1])
