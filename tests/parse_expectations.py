@@ -187,6 +187,49 @@ EXPECTED = [
         tables=1,
     ),
     Expected(
+        "pdf_generated/arxivsty.pdf",
+        "Sparse Routing for Long-Context Retrieval",
+        5,
+        (
+            "1 Introduction",
+            "2 Related Work",
+            "3 Method",
+            "4 Experiments",
+            "5 Conclusion",
+        ),
+        4,
+        (
+            "On the LongBench suite it reaches 71.3% accuracy",
+            "Hierarchical indexes cluster passages and search the nearest clusters first, which is "
+            "the closest idea to ours, but their clusters are fixed before training and never see "
+            "a query.",
+        ),
+        ("A PREPRINT", "Keywords"),
+        tables=1,
+    ),
+    Expected(
+        "pdf_generated/aaailike.pdf",
+        "Sparse Routing for Long-Context Retrieval",
+        3,
+        (
+            "Introduction",
+            "Related Work",
+            "Method",
+            "Experiments",
+            "Conclusion",
+            "Acknowledgments",
+        ),
+        4,
+        (
+            "We make three contributions.",
+            "Hierarchical indexes cluster passages and search the nearest clusters first, which is "
+            "the closest idea to ours, but their clusters are fixed before training and never see "
+            "a query.",
+        ),
+        ("Tsinghua University", "Microsoft Research"),
+        tables=1,
+    ),
+    Expected(
         "pdf_generated/report.pdf",
         "Sparse Routing for Long-Context Retrieval: A Technical Report on Sharded Indexes",
         3,

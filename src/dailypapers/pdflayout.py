@@ -59,6 +59,11 @@ _AFFILIATION = re.compile(
     r"equal contribution|corresponding|work done|correspondence|\bUSA\b|\bChina\b",
     re.I,
 )
+_NOT_A_NAME = re.compile(  # lines set under a title: arxiv.sty's "A PREPRINT" and the like
+    r"(?i)^(a )?(preprint|technical report|working paper|draft|under review|extended abstract)"
+)
+_SMALL_WORDS = {"a", "an", "the", "and", "or", "for", "of", "on", "in", "to", "with", "at", "by"}
+_SMALL_WORDS |= {"via", "from", "as", "vs", "into", "is", "are"}
 _PARTICLES = {"de", "van", "von", "der", "den", "di", "da", "la", "le", "du", "del", "bin", "al"}
 _ROMANS = frozenset(("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII"))
 
@@ -96,6 +101,8 @@ class Headings:
                 found[_style(ln)] += 1
         top = {s for s, n in found.items() if n >= 2 and s[0] > body * 1.04}
         self.top_styles = {s for s in top if s[1]} or top
+        numbered = sum(bool(_NUMBERED.match(ln.text)) and _styled(ln, body) for ln in lines)
+        self.unnumbered_paper = numbered < 2 and bool(self.top_styles)
 
     def match(self, line: Line, *, back: bool, unnumbered: bool = True) -> Heading | None:
         text = line.text.strip().rstrip(":")
@@ -168,6 +175,15 @@ class Headings:
             and sum(c.isdigit() for c in text) <= 1
         ):
             return Heading("section", text)
+        if (  # AAAI: unnumbered subsections in bold at the size of the text
+            self.unnumbered_paper
+            and line.bold
+            and abs(line.size - self.body) < 0.05 * self.body
+            and len(words) <= 8
+            and text[0].isupper()
+            and not text.endswith((".", ":"))
+        ):
+            return Heading("section", text, level=2)
         return None
 
 
@@ -230,7 +246,7 @@ def front_matter(
             and lines[end - 1].base - lines[end].base < 2.5 * lines[t].size
         ):
             end += 1
-        title = " ".join(ln.text for ln in lines[t:end])
+        title = _recase(" ".join(ln.text for ln in lines[t:end]))
     if not title:
         good = len(meta_title) > 8 and not re.search(
             r"(?i)\.(tex|dvi|pdf|docx?)$|untitled|^microsoft", meta_title
@@ -248,6 +264,26 @@ def front_matter(
         stop += 1
     heads.last = None
     return _Front(title, _names(lines[end:stop]), stop)
+
+
+def _recase(title: str) -> str:
+    """A title set in capitals (arxiv.sty) in title case; short words and words with digits
+    keep their capitals, as they are often acronyms (LLM, GPT-4)."""
+    if not title.isupper():
+        return title
+    words = []
+    for i, word in enumerate(title.split()):
+        parts = []
+        for part in word.split("-"):
+            low = part.lower()
+            if i and low in _SMALL_WORDS:
+                parts.append(low)
+            elif len(part) <= 3 or any(c.isdigit() for c in part):
+                parts.append(part)
+            else:
+                parts.append(part.capitalize())
+        words.append("-".join(parts))
+    return " ".join(words)
 
 
 def _prose_at(lines: Sequence[Line], i: int) -> bool:
@@ -285,6 +321,8 @@ def _names(lines: Sequence[Line]) -> list[str]:
 
 
 def _name(part: str) -> str | None:
+    if _NOT_A_NAME.match(part):
+        return None
     if part.isupper():
         part = part.title()
     words = part.split()

@@ -50,11 +50,12 @@ def drop_furniture(pages: Sequence[Page]) -> list[Line]:
     numbers, arXiv's margin stamp and a publisher's copyright block."""
     seen: Counter[str] = Counter()
     for page in pages:
+        _attach_marks(page)
         seen.update({_edge_key(page.lines[i].text) for i in edge_lines(page)})
     threshold = max(2, round(0.25 * len(pages)))
+    title = _title_key(pages)
     out: list[Line] = []
     for page in pages:
-        _attach_marks(page)
         edges = set(edge_lines(page))
         copyright_block = False
         for i, line in enumerate(page.lines):
@@ -64,6 +65,7 @@ def drop_furniture(pages: Sequence[Page]) -> list[Line]:
             if i in edges and (
                 _PAGE_NUMBER.fullmatch(text)
                 or (seen[_edge_key(line.text)] >= threshold and len(text) > 1)
+                or (page is not pages[0] and title and _key(text).startswith(title))
             ):
                 continue
             if _COPYRIGHT_START.match(text):
@@ -74,6 +76,19 @@ def drop_furniture(pages: Sequence[Page]) -> list[Line]:
             line.text = text
             out.append(line)
     return out
+
+
+def _key(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def _title_key(pages: Sequence[Page]) -> str:
+    """The start of the first page's largest line: a header repeating the title on a later
+    page is furniture even when the paper is too short for it to repeat often."""
+    lines = [ln for ln in pages[0].lines if len(ln.text) > 10] if pages else []
+    if not lines:
+        return ""
+    return _key(max(lines, key=lambda ln: ln.size).text)[:24]
 
 
 def _attach_marks(page: Page) -> None:
@@ -231,11 +246,14 @@ class Joiner:
             return f"{left}-{right}"
         a, b = head.group(1), tail.group(1)
         whole = (a + b).lower()
-        if b[0].isupper() or f"{a}-{b}".lower() in self.hyphenated:
+        if f"{a}-{b}".lower() in self.hyphenated:
             return f"{left}-{right}"
         if whole in self.words:
             return left + right
-        if len(a) >= 4 and len(b) >= 4 and a.lower() in self.words and b.lower() in self.words:
+        if b[0].isupper():  # "Sync-Net", "PaSa-GPT"
+            return f"{left}-{right}"
+        halves = a.lower() in self.words and (b.lower() in self.words or len(b) >= 5)
+        if len(a) >= 4 and len(b) >= 4 and halves:  # "knowledge-generating", "-intensive"
             return f"{left}-{right}"
         return left + right
 
