@@ -1,4 +1,6 @@
-"""The command line as a user runs it: a subprocess configured through the environment."""
+"""The command line as a user runs it, configured through the environment: in process (typer's
+runner), and in a real process where only a process shows it (a traceback on DAILYPAPERS_DEBUG,
+`python -m dailypapers`)."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 
 import pytest
 import typer
@@ -17,7 +20,19 @@ from conftest import DAY, DAY_IDS
 from servers import server_tokens
 
 
-def dp(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+@dataclass
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def dp(*args: str) -> Ran:
+    res = CliRunner().invoke(app, list(args))
+    return Ran(res.exit_code, res.stdout, res.stderr)
+
+
+def process(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "dailypapers", *args],
         capture_output=True,
@@ -79,7 +94,7 @@ def test_unreachable_server_is_one_line(monkeypatch) -> None:
 
 def test_debug_shows_traceback(monkeypatch) -> None:
     monkeypatch.setenv("DAILYPAPERS_DEBUG", "1")
-    res = dp("list", "2026-02-30")
+    res = process("list", "2026-02-30")
     assert "Traceback" in res.stderr
 
 

@@ -1,81 +1,118 @@
-"""Politeness, measured at the server: request starts per service are spaced by the service's
-pacing even when many papers ask at once, and one service's back-off never slows another."""
+"""Politeness, in virtual milliseconds: request starts per service are spaced by the service's
+pacing even when many papers ask at once, Retry-After and back-off are honoured, and one
+service's back-off never slows another. The requests go to a local server over real HTTP;
+only waiting is virtual (a fake clock passed to Net)."""
 
 from __future__ import annotations
 
 import asyncio
-import time
+import logging
+
+import pytest
 
 from dailypapers.config import Settings, load_settings
+from dailypapers.errors import RateLimited
 from dailypapers.net import Net
 
 from servers import LocalServer, Reply
 
 
-def arrivals(delays: dict[str, str], monkeypatch, calls: list[tuple[str, str]], reply=None):
-    """Send `calls` (service, path) all at once; the server's arrival time of each, by path."""
-    seen: dict[str, float] = {}
+class FakeClock:
+    """Time stands still until a task sleeps; a sleep ends at once, at its virtual wake time."""
+
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def now(self) -> float:
+        return self.t
+
+    async def sleep(self, seconds: float) -> None:
+        wake = self.t + seconds
+        await asyncio.sleep(0)
+        self.t = max(self.t, wake)
+
+
+def starts(caplog, service: str) -> list[int]:
+    """Virtual start times (ms) of the requests to a service, from Net's debug log."""
+    return [
+        round(r.args[1] * 1000)
+        for r in caplog.records
+        if r.msg.startswith("%s: request at") and r.args[0] == service
+    ]
+
+
+def run(calls: list[tuple[str, str]], reply=None, **env: object) -> list[str]:
+    """Send `calls` (service, path) at once under a fake clock; the paths served."""
+    served: list[str] = []
 
     def handle(path: str, query, body) -> Reply:
-        seen[path] = time.monotonic()
+        served.append(path)
         return reply(path) if reply else Reply(200, b"ok")
 
     server = LocalServer(handle)
-    for var, value in delays.items():
-        monkeypatch.setenv(var, value)
 
     async def go() -> None:
-        async with Net(load_settings()) as net:
+        settings = load_settings().model_copy(update=env)
+        async with Net(settings, clock=FakeClock()) as net:
             await asyncio.gather(*(net.get(svc, f"{server.url}{path}") for svc, path in calls))
 
     try:
         asyncio.run(go())
     finally:
         server.close()
-    return seen
+    return served
 
 
-def gaps(times: list[float]) -> list[float]:
-    times = sorted(times)
-    return [b - a for a, b in zip(times, times[1:], strict=False)]
-
-
-def test_the_arxiv_api_is_asked_once_every_3_seconds_by_default() -> None:
-    assert Settings.model_fields["arxiv_api_delay"].default == 3.0
-    assert Settings.model_fields["arxiv_delay"].default == 1.0
-    assert Settings.model_fields["hf_delay"].default * 500 <= 300  # 500 calls per 5 minutes
-
-
-def test_requests_made_at_once_are_spaced_by_their_service_pacing(monkeypatch) -> None:
-    calls = [("arxiv_api", f"/api/{i}") for i in range(5)] + [
-        ("arxiv", f"/html/{i}") for i in range(6)
-    ]
-    seen = arrivals(
-        {"DAILYPAPERS_ARXIV_API_DELAY": "0.3", "DAILYPAPERS_ARXIV_DELAY": "0.1"},
-        monkeypatch,
-        calls,
+def test_default_pacing_respects_each_service(caplog) -> None:
+    caplog.set_level(logging.DEBUG, logger="dailypapers")
+    defaults = Settings.model_fields
+    assert defaults["arxiv_api_delay"].default == 3.0  # arXiv's API: one request every 3 s
+    assert defaults["hf_delay"].default * 500 <= 300  # HF: 500 calls per 5 minutes
+    api = [("arxiv_api", f"/api/{i}") for i in range(5)]
+    pages = [("arxiv", f"/html/{i}") for i in range(4)]
+    served = run(
+        api + pages,
+        arxiv_api_delay=defaults["arxiv_api_delay"].default,
+        arxiv_delay=defaults["arxiv_delay"].default,
     )
-    api = gaps([t for p, t in seen.items() if p.startswith("/api/")])
-    pages = gaps([t for p, t in seen.items() if p.startswith("/html/")])
-    # starts are paced; arrival adds a little connection jitter on a busy machine
-    assert len(api) == 4 and min(api) >= 0.2 and sum(api) >= 4 * 0.3 - 0.05, api
-    assert len(pages) == 5 and min(pages) >= 0.05 and sum(pages) >= 5 * 0.1 - 0.05, pages
+    assert len(served) == 9
+    assert starts(caplog, "arXiv API") == [0, 3000, 6000, 9000, 12000]
+    assert starts(caplog, "arXiv") == [0, 1000, 2000, 3000]
 
 
-def test_a_back_off_on_one_service_leaves_the_others_alone(monkeypatch) -> None:
+def test_retry_after_is_honoured_and_slows_only_its_service(caplog) -> None:
+    caplog.set_level(logging.DEBUG, logger="dailypapers")
+
     def reply(path: str) -> Reply:
         if path == "/html/slow" and not reply.done:
             reply.done = True
-            return Reply(429, b"slow down", {"Retry-After": "1"})
+            return Reply(429, b"slow down", {"Retry-After": "7"})
         return Reply(200, b"ok")
 
     reply.done = False
-    start = time.monotonic()
-    seen = arrivals(
-        {"DAILYPAPERS_ARXIV_DELAY": "0", "DAILYPAPERS_HF_DELAY": "0"},
-        monkeypatch,
-        [("arxiv", "/html/slow"), *[("hf", f"/api/daily_papers/{i}") for i in range(3)]],
-        reply,
-    )
-    assert seen["/html/slow"] - start >= 0.95  # retried after Retry-After
-    assert max(t for p, t in seen.items() if p.startswith("/api/")) - start < 0.5
+    calls = [("arxiv", "/html/slow"), *[("hf", f"/api/daily_papers/{i}") for i in range(3)]]
+    served = run(calls, reply, arxiv_delay=0.0, hf_delay=0.25)
+    assert served.count("/html/slow") == 2
+    first, retry = starts(caplog, "arXiv")
+    assert retry - first >= 7000  # retried after Retry-After
+    assert starts(caplog, "Hugging Face") == [0, 250, 500]  # HF kept its own pace
+
+
+def test_server_errors_back_off_2_then_4_seconds(caplog) -> None:
+    caplog.set_level(logging.DEBUG, logger="dailypapers")
+
+    def reply(path: str) -> Reply:
+        reply.n += 1
+        return Reply(503 if reply.n <= 2 else 200, b"busy")
+
+    reply.n = 0
+    served = run([("arxiv", "/html/x")], reply, arxiv_delay=0.0, http_retries=3)
+    assert len(served) == 3
+    assert starts(caplog, "arXiv") == [0, 2000, 6000]
+
+
+def test_a_retry_after_too_long_is_not_waited_for() -> None:
+    reply = lambda path: Reply(429, b"later", {"Retry-After": "7200"})  # noqa: E731
+    with pytest.raises(RateLimited) as caught:
+        run([("hf", "/api/daily_papers")], reply, hf_delay=0.0, max_retry_after=60.0)
+    assert caught.value.status == 429 and caught.value.retry_after == 7200

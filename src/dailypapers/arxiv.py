@@ -21,7 +21,7 @@ from .errors import (
 )
 from .latexml import LIBXML, parse_html
 from .models import Author, Document, Paper
-from .net import Net
+from .net import Net, expect
 from .pdf import parse_pdf
 
 ATOM = {"a": "http://www.w3.org/2005/Atom", "arxiv": "http://arxiv.org/schemas/atom"}
@@ -103,12 +103,7 @@ async def fetch_meta(net: Net, ids: list[str]) -> dict[str, ArxivMeta]:
     resp = await net.get(
         "arxiv_api", net.settings.arxiv_api_url, {"id_list": ",".join(ids), "max_results": len(ids)}
     )
-    if resp.status_code != 200:
-        raise FetchError(
-            f"arXiv API answered HTTP {resp.status_code}",
-            url=str(resp.url),
-            status=resp.status_code,
-        )
+    expect(resp, "arXiv API", missing=f"arXiv API not found at {resp.url}")
     return {m.id: m for m in parse_atom(resp.content)}
 
 
@@ -123,15 +118,8 @@ async def fetch_html(net: Net, arxiv_id: str) -> tuple[bytes, str]:
     arxiv_id = checked(arxiv_id)
     url = f"{net.settings.arxiv_url.rstrip('/')}/html/{arxiv_id}"
     resp = await net.get("arxiv", url, max_bytes=MAX_HTML_BYTES)
-    if resp.status_code == 404:
-        raise NoHTML(f"arXiv has no HTML for {arxiv_id}", url=url, status=404, paper_id=arxiv_id)
-    if resp.status_code != 200:
-        raise FetchError(
-            f"arXiv HTML of {arxiv_id}: HTTP {resp.status_code}",
-            url=url,
-            status=resp.status_code,
-            paper_id=arxiv_id,
-        )
+    missing = f"arXiv has no HTML for {arxiv_id}"
+    expect(resp, f"arXiv HTML of {arxiv_id}", missing=missing, not_found=NoHTML, paper_id=arxiv_id)
     return resp.content, str(resp.url)
 
 
@@ -139,11 +127,11 @@ async def fetch_pdf(net: Net, arxiv_id: str) -> tuple[bytes, str]:
     arxiv_id = checked(arxiv_id)
     url = f"{net.settings.arxiv_url.rstrip('/')}/pdf/{arxiv_id}"
     resp = await net.get("arxiv", url)
-    if resp.status_code == 404:
-        raise NotFound(f"arXiv has no PDF for {arxiv_id}", url=url, status=404, paper_id=arxiv_id)
-    if resp.status_code != 200 or not resp.content.startswith(b"%PDF"):
+    missing = f"arXiv has no PDF for {arxiv_id}"
+    expect(resp, f"arXiv PDF of {arxiv_id}", missing=missing, paper_id=arxiv_id)
+    if not resp.content.startswith(b"%PDF"):
         raise FetchError(
-            f"arXiv PDF of {arxiv_id}: HTTP {resp.status_code}, "
+            f"arXiv PDF of {arxiv_id} is not a PDF: "
             f"{resp.headers.get('content-type', 'no content type')}",
             url=url,
             status=resp.status_code,

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from .arxiv import valid_id
 from .errors import FetchError, FutureDate, InvalidDate, NotFound
 from .models import Paper
-from .net import Net
+from .net import Net, expect
 
 PAGE_LIMIT = 100  # the API answers 400 above this
 MAX_PAGES = 60  # 6,000 papers: more than any month has had
@@ -107,14 +107,7 @@ async def fetch_listing(
                 url=str(resp.url),
                 status=400,
             )
-        if resp.status_code == 404:
-            raise NotFound(f"Hugging Face has no list at {resp.url}", url=str(resp.url), status=404)
-        if resp.status_code != 200:
-            raise FetchError(
-                f"Hugging Face answered HTTP {resp.status_code} for {resp.url}",
-                url=str(resp.url),
-                status=resp.status_code,
-            )
+        expect(resp, "Hugging Face", missing=f"Hugging Face has no list at {resp.url}")
         try:
             batch = resp.json()
         except ValueError:

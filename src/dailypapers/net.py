@@ -4,23 +4,75 @@ Each service (HF, arXiv pages, arXiv API) keeps its own clock, so a 429 from one
 only that one. `Retry-After` is honoured up to `max_retry_after`; beyond that we give up
 with RateLimited rather than sleep for an hour. Redirects are followed only within the host
 asked, a loop is an error, and no body may exceed its kind's size cap: a hostile or broken
-server cannot send us elsewhere or fill the memory."""
+server cannot send us elsewhere or fill the memory.
+
+Time comes from a `Clock` (monotonic now, and sleep) passed to `Net`, so tests run pacing and
+back-off in virtual milliseconds; retries are tenacity's. `expect` is the one place where a
+final HTTP status becomes an error."""
 
 from __future__ import annotations
 
 import asyncio
 import email.utils
+import logging
 import time
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import httpx
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
 from .config import Settings
-from .errors import BadResponse, RateLimited, ServiceUnreachable
+from .errors import BadResponse, FetchError, NotFound, RateLimited, ServiceUnreachable
 
+log = logging.getLogger("dailypapers")
 MB = 1 << 20
 MAX_BYTES = {"hf": 20 * MB, "arxiv": 60 * MB, "arxiv_api": 10 * MB}  # arXiv's PDFs: 50 MB
 MAX_REDIRECTS = 10
+
+
+class Clock(Protocol):
+    """Monotonic time in seconds, and a way to wait."""
+
+    def now(self) -> float: ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
+
+class SystemClock:
+    def now(self) -> float:
+        return time.monotonic()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
+def backoff(attempt: int) -> float:
+    """Seconds before retry `attempt` when the server did not say: 2, 4, 8 ... up to 30."""
+    return min(2.0**attempt, 30.0)
+
+
+def expect(
+    resp: httpx.Response,
+    what: str,
+    *,
+    missing: str,
+    not_found: type[FetchError] = NotFound,
+    paper_id: str | None = None,
+) -> httpx.Response:
+    """A final answer that must be 200: 404 becomes `not_found` saying `missing`, any other
+    status a FetchError naming `what`, the status and the URL."""
+    url = str(resp.url)
+    if resp.status_code == 404:
+        raise not_found(missing, url=url, status=404, paper_id=paper_id)
+    if resp.status_code != 200:
+        raise FetchError(
+            f"{what}: HTTP {resp.status_code} at {url}",
+            url=url,
+            status=resp.status_code,
+            paper_id=paper_id,
+        )
+    return resp
 
 
 @dataclass
@@ -28,6 +80,7 @@ class Service:
     name: str
     interval: float
     connections: int
+    clock: Clock
     next_slot: float = 0.0
     requests: int = 0
     retries: int = 0
@@ -40,14 +93,15 @@ class Service:
     async def wait_turn(self) -> None:
         """Space request starts at least `interval` apart."""
         async with self._lock:
-            now = time.monotonic()
+            now = self.clock.now()
             delay = self.next_slot - now
             self.next_slot = max(now, self.next_slot) + self.interval
         if delay > 0:
-            await asyncio.sleep(delay)
+            await self.clock.sleep(delay)
 
     def back_off(self, seconds: float) -> None:
-        self.next_slot = max(self.next_slot, time.monotonic() + seconds)
+        """Nobody asks this service again for `seconds` (its 429 or 503 said so)."""
+        self.next_slot = max(self.next_slot, self.clock.now() + seconds)
 
 
 def _within_host(svc: Service, request: httpx.Request, target: httpx.Request) -> httpx.Request:
@@ -113,8 +167,14 @@ def retry_after_seconds(value: str | None) -> float | None:
 class Net:
     """The network edge. Pass `transport` to run the whole stack against something else."""
 
-    def __init__(self, settings: Settings, transport: httpx.AsyncBaseTransport | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Clock | None = None,
+    ):
         self.settings = settings
+        self.clock = clock or SystemClock()
         self.client = httpx.AsyncClient(
             transport=transport,
             headers={"User-Agent": settings.user_agent},
@@ -123,9 +183,9 @@ class Net:
             limits=httpx.Limits(max_connections=16),
         )
         self.services = {
-            "hf": Service("Hugging Face", settings.hf_delay, 4),
-            "arxiv": Service("arXiv", settings.arxiv_delay, 4),
-            "arxiv_api": Service("arXiv API", settings.arxiv_api_delay, 1),
+            "hf": Service("Hugging Face", settings.hf_delay, 4, self.clock),
+            "arxiv": Service("arXiv", settings.arxiv_delay, 4, self.clock),
+            "arxiv_api": Service("arXiv API", settings.arxiv_api_delay, 1, self.clock),
         }
 
     async def __aenter__(self) -> Net:
@@ -152,32 +212,60 @@ class Net:
         svc = self.services[service]
         if svc.down:
             raise ServiceUnreachable(f"{svc.down} (not retried in this run)", url=url)
-        attempts = self.settings.http_retries + 1
-        for attempt in range(1, attempts + 1):
-            try:
-                resp = await self._send(svc, url, params, max_bytes or MAX_BYTES[service])
-            except (httpx.TimeoutException, httpx.TransportError) as e:
-                if attempt == attempts:
-                    raise self._unreachable(svc, url, e) from None
-                svc.retries += 1
-                svc.back_off(min(2.0**attempt, 30.0))
-                continue
-            wait = self._retry_wait(resp, attempt)
-            if wait is None:
-                return resp
-            if attempt == attempts or wait > self.settings.max_retry_after:
-                if resp.status_code not in (429, 503):
-                    return resp  # a server error: the caller reports its status
-                raise RateLimited(
-                    f"{svc.name} is rate-limiting us (HTTP {resp.status_code}) at {url}; "
-                    "try again later",
-                    url=url,
-                    status=resp.status_code,
-                    retry_after=wait,
-                )
+        cap = max_bytes or MAX_BYTES[service]
+
+        def before_sleep(state: RetryCallState) -> None:
+            again = _again(state)
             svc.retries += 1
-            svc.back_off(wait)
-        raise AssertionError("unreachable")  # the last attempt returns or raises
+            if again.response is not None:  # the server asked everyone to wait
+                svc.back_off(again.wait)
+
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.settings.http_retries + 1),
+            retry=retry_if_exception(lambda e: isinstance(e, _Again) and not e.final),
+            wait=lambda state: _again(state).wait,
+            sleep=self.clock.sleep,
+            before_sleep=before_sleep,
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    return await self._attempt(svc, url, params, cap, attempt.retry_state)
+        except _Again as last:
+            return self._give_up(svc, url, last)
+        raise AssertionError("unreachable")  # tenacity returns or raises
+
+    async def _attempt(
+        self, svc: Service, url: str, params: dict | None, cap: int, state: RetryCallState
+    ) -> httpx.Response:
+        """One try: the response if it is final, else _Again saying how long to wait."""
+        n = state.attempt_number
+        try:
+            resp = await self._send(svc, url, params, cap)
+        except (httpx.TimeoutException, httpx.TransportError) as e:
+            raise _Again(backoff(n), error=e) from None
+        if resp.status_code in (429, 503):
+            told = retry_after_seconds(resp.headers.get("Retry-After"))
+            wait = told if told is not None else backoff(n)
+            raise _Again(wait, response=resp, final=wait > self.settings.max_retry_after)
+        if resp.status_code >= 500:
+            raise _Again(backoff(n), response=resp)
+        return resp
+
+    def _give_up(self, svc: Service, url: str, last: _Again) -> httpx.Response:
+        if last.error is not None:
+            raise self._unreachable(svc, url, last.error)
+        assert last.response is not None
+        if last.response.status_code not in (429, 503):
+            return last.response  # a server error: the caller reports its status
+        raise RateLimited(
+            f"{svc.name} is rate-limiting us (HTTP {last.response.status_code}) at {url}; "
+            "try again later",
+            url=url,
+            status=last.response.status_code,
+            retry_after=last.wait,
+        )
 
     async def _send(
         self, svc: Service, url: str, params: dict | None, max_bytes: int
@@ -185,6 +273,7 @@ class Net:
         async with svc.sem:
             await svc.wait_turn()
             svc.requests += 1
+            log.debug("%s: request at %.3f s: %s", svc.name, self.clock.now(), url)
             request = self.client.build_request("GET", url, params=params)
             seen = {str(request.url)}
             for _ in range(MAX_REDIRECTS):
@@ -199,19 +288,30 @@ class Net:
             raise BadResponse(f"{svc.name}: more than {MAX_REDIRECTS} redirects", url=url)
 
     @staticmethod
-    def _retry_wait(resp: httpx.Response, attempt: int) -> float | None:
-        """Seconds to wait before trying again, or None if this answer is final."""
-        if resp.status_code in (429, 503):
-            wait = retry_after_seconds(resp.headers.get("Retry-After"))
-            return wait if wait is not None else min(2.0**attempt, 30.0)
-        if resp.status_code >= 500:
-            return min(2.0**attempt, 30.0)
-        return None
-
-    @staticmethod
     def _unreachable(svc: Service, url: str, e: Exception) -> ServiceUnreachable:
         kind = "timed out" if isinstance(e, httpx.TimeoutException) else "unreachable"
         message = f"{svc.name} {kind} at {url} — check the network or the base URL"
         if isinstance(e, httpx.ConnectError):
             svc.down = message
         return ServiceUnreachable(message, url=url)
+
+
+class _Again(Exception):
+    """A try that may be repeated after `wait` seconds (`final`: not worth waiting for)."""
+
+    def __init__(
+        self,
+        wait: float,
+        *,
+        response: httpx.Response | None = None,
+        error: Exception | None = None,
+        final: bool = False,
+    ) -> None:
+        super().__init__(f"try again in {wait:.1f} s")
+        self.wait, self.response, self.error, self.final = wait, response, error, final
+
+
+def _again(state: RetryCallState) -> _Again:
+    error = state.outcome.exception() if state.outcome else None
+    assert isinstance(error, _Again)
+    return error
