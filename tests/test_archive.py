@@ -47,7 +47,7 @@ def test_rerun_sends_zero_requests(recordings, llm) -> None:
 
 def test_show_and_history_need_no_network(recordings, monkeypatch) -> None:
     cli("report", DAY, "--quiet", "-o", "-", "--top", "5")
-    cli("analyze", "2501.11120")
+    cli("analyse", "2501.11120")
     monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
     monkeypatch.setenv("DAILYPAPERS_ARXIV_URL", "http://127.0.0.1:9")
     shown = cli("show", DAY)
@@ -58,11 +58,11 @@ def test_show_and_history_need_no_network(recordings, monkeypatch) -> None:
     assert "Tell me about yourself" in one and one.count("<article") == 1
 
 
-def test_reanalyze_redoes_analyses_without_fetching(recordings, llm) -> None:
+def test_reanalyse_redoes_analyses_without_fetching(recordings, llm) -> None:
     _, server = recordings
     cli("report", DAY, "--quiet", "-o", "-", "--top", "3")
     http, calls = len(server.paths()), len(llm.requests)
-    cli("report", DAY, "--quiet", "-o", "-", "--top", "3", "--reanalyze")
+    cli("report", DAY, "--quiet", "-o", "-", "--top", "3", "--reanalyse")
     assert len(server.paths()) == http and len(llm.requests) == calls + 3
 
 

@@ -76,7 +76,8 @@ def test_read_html(recordings) -> None:
         (["report", DAY, "--format", "pdf"], "unknown format 'pdf'"),
         (["report", DAY, "--unverified", "hide"], "unknown --unverified policy 'hide'"),
         (["report", "--week", "2026-W07", "--month", "2026-02"], "give one of DATE"),
-        (["analyze", "2501.11120", "--lang", "fr"], "unknown language 'fr'"),
+        (["analyse", "2501.11120", "--lang", "fr"], "unknown language 'fr'"),
+        (["analyze", "2501.11120", "--reanalyze", "--lang", "fr"], "unknown language 'fr'"),
     ],
 )
 def test_user_errors_are_one_line(recordings, args, message) -> None:
@@ -99,7 +100,7 @@ def test_debug_shows_traceback(monkeypatch) -> None:
 
 
 def commands(group: typer.Typer) -> list[str]:
-    return [c.name or c.callback.__name__ for c in group.registered_commands]
+    return [c.name or c.callback.__name__ for c in group.registered_commands if not c.hidden]
 
 
 @pytest.mark.parametrize("name", commands(app))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dailypapers.extract import analyze_without_llm
+from dailypapers.extract import analyse_without_llm
 from dailypapers.grounding import PaperIndex as Prepared
 from dailypapers.grounding import ground, numbers
 from dailypapers.latexml import parse_html
@@ -189,7 +189,7 @@ def test_no_llm_analysis_is_fully_verified(path, lang) -> None:
     data = path.read_bytes()
     doc = parse_pdf(data) if path.suffix == ".pdf" else parse_html(data)
     paper = Paper(id="x", title=doc.title, ai_keywords=["k1", "k2"])
-    a = analyze_without_llm(doc, paper, lang)
+    a = analyse_without_llm(doc, paper, lang)
     g = ground(a, doc)
     assert g.score == 1.0, [v for v in g.verdicts if not v.verified]
     assert a.contribution and a.innovations

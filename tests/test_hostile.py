@@ -11,7 +11,7 @@ from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, DecodedStreamObject, NameObject
 from typer.testing import CliRunner
 
-from dailypapers.analyze import fence_safe, pack, user_message
+from dailypapers.analyse import fence_safe, pack, user_message
 from dailypapers.cli import app
 from dailypapers.escape import markdown_text, strip_controls
 from dailypapers.latexml import parse_html

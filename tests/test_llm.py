@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from dailypapers import pipeline
-from dailypapers.analyze import pack, user_message
+from dailypapers.analyse import pack, user_message
 from dailypapers.cli import app
 from dailypapers.config import load_settings
 from dailypapers.llm import extract_json, strict_schema
@@ -22,7 +22,7 @@ from servers import Reply, ScriptedLLM, completion, faithful_analysis, json_repl
 PAPER = "2501.11120"  # served as arXiv HTML by the recordings
 
 
-def analyze(arxiv_id: str = PAPER, **opts):
+def analyse(arxiv_id: str = PAPER, **opts):
     settings = load_settings()
     store = Store(settings.db_path)
     try:
@@ -43,7 +43,7 @@ def answer(content: str | None, finish: str = "stop", **message) -> callable:
 
 
 def test_valid_answer_with_schema_and_fence(llm) -> None:
-    result, calls = analyze()
+    result, calls = analyse()
     assert result.status == "ok" and result.analysis.results
     assert result.provenance.model == "test-model" and result.provenance.rung == "json_schema"
     assert [tuple(c)[:3] for c in calls] == [("json_schema", server_tokens(llm.requests[0]), 300)]
@@ -59,7 +59,7 @@ def test_valid_answer_with_schema_and_fence(llm) -> None:
 
 def test_invalid_json_then_repair(llm) -> None:
     llm.script = [answer('{"domains": ["x"], "contribution": ')]
-    result, calls = analyze()
+    result, calls = analyse()
     assert result.status == "ok"
     assert (
         len(llm.requests) == 2 and "could not be used" in llm.requests[1]["messages"][-1]["content"]
@@ -69,7 +69,7 @@ def test_invalid_json_then_repair(llm) -> None:
 
 def test_cut_off_answer_fails_with_reason(llm) -> None:
     llm.script = [answer('{"domains": ["NLP"], "contri', "length")] * 2
-    result, calls = analyze()
+    result, calls = analyse()
     assert result.status == "failed" and "cut off" in result.error
     assert len(calls) == 2 and all("cut off" in c["error"] for c in calls)  # still recorded
 
@@ -85,25 +85,25 @@ def test_think_block_and_code_fence(llm) -> None:
         return json_reply(completion(wrapped, prompt_tokens=server_tokens(request)))
 
     llm.script = [step]
-    result, _ = analyze()
+    result, _ = analyse()
     assert result.status == "ok" and len(llm.requests) == 1
 
 
 def test_blank_content_with_reasoning_is_repaired(llm) -> None:
     llm.script = [answer("", reasoning_content="thinking about the paper")]
-    result, calls = analyze()
+    result, calls = analyse()
     assert result.status == "ok" and calls[0]["error"] == "the answer was empty"
 
 
 def test_server_rejecting_json_schema_steps_down_and_remembers(llm) -> None:
     llm.reject_json_schema = True
-    result, calls = analyze()
+    result, calls = analyse()
     assert result.status == "ok" and result.provenance.rung == "json_object"
     assert calls[0]["rung"] == "json_schema" and "does not support" in calls[0]["error"]
     assert llm.requests[1]["response_format"] == {"type": "json_object"}
     assert "JSON Schema" in llm.requests[1]["messages"][0]["content"]
     before = len(llm.requests)
-    analyze("2407.16314")
+    analyse("2407.16314")
     assert llm.requests[before]["response_format"] == {"type": "json_object"}
 
 
@@ -112,7 +112,7 @@ def test_429_with_retry_after(llm) -> None:
         lambda r: json_reply({"error": {"message": "slow down"}}, 429, **{"Retry-After": "1"})
     ]
     start = time.monotonic()
-    result, _ = analyze()
+    result, _ = analyse()
     assert result.status == "ok" and time.monotonic() - start >= 0.9
     assert len(llm.requests) == 2
 
@@ -121,7 +121,7 @@ def test_timeout_fails_the_paper_not_the_run(llm, monkeypatch) -> None:
     monkeypatch.setenv("DAILYPAPERS_LLM_TIMEOUT", "0.5")
     monkeypatch.setenv("DAILYPAPERS_LLM_RETRIES", "0")
     llm.delay = 2
-    result, _ = analyze()
+    result, _ = analyse()
     assert result.status == "failed" and "did not answer within" in result.error
 
 
@@ -205,9 +205,9 @@ def fabricated(request: dict) -> Reply:
     return json_reply(completion(answer, prompt_tokens=server_tokens(request)))
 
 
-def analyze_md(policy: str, tmp_path) -> tuple[str, dict]:
+def analyse_md(policy: str, tmp_path) -> tuple[str, dict]:
     out = tmp_path / f"{policy}.json"
-    res = CliRunner().invoke(app, ["analyze", PAPER, "--unverified", policy, "-o", "-"])
+    res = CliRunner().invoke(app, ["analyse", PAPER, "--unverified", policy, "-o", "-"])
     assert res.exit_code == 0, res.output
     res_json = CliRunner().invoke(app, ["show", PAPER, "--format", "json", "-o", str(out)])
     assert res_json.exit_code == 0, res_json.output
@@ -216,7 +216,7 @@ def analyze_md(policy: str, tmp_path) -> tuple[str, dict]:
 
 def test_fabricated_number_is_marked_exactly(llm, tmp_path) -> None:
     llm.script = [fabricated]
-    md, data = analyze_md("mark", tmp_path)
+    md, data = analyse_md("mark", tmp_path)
     assert md.count("⚠️") == 1
     marked = next(line for line in md.splitlines() if "⚠️" in line)
     assert "987.6%" in marked and "论文中没有这些数字：987.6%" in marked
@@ -229,7 +229,7 @@ def test_fabricated_number_is_marked_exactly(llm, tmp_path) -> None:
 
 def test_retry_uses_the_corrected_answer(llm, tmp_path) -> None:
     llm.script = [fabricated]  # then the server answers faithfully
-    md, data = analyze_md("retry", tmp_path)
+    md, data = analyse_md("retry", tmp_path)
     assert len(llm.requests) == 2
     correction = llm.requests[1]["messages"][1]["content"]
     assert "results[0]: numbers not in the paper: 987.6%" in correction
@@ -239,7 +239,7 @@ def test_retry_uses_the_corrected_answer(llm, tmp_path) -> None:
 
 def test_drop_removes_the_item(llm, tmp_path) -> None:
     llm.script = [fabricated]
-    md, data = analyze_md("drop", tmp_path)
+    md, data = analyse_md("drop", tmp_path)
     assert "987.6%" not in md and data["grounding"]["dropped"] == [
         "results: 论文报告的准确率为 987.6%。"
     ]
@@ -269,7 +269,7 @@ def test_reasoning_model_parameters_are_adapted(llm) -> None:
         )
 
     llm.script = [refuse, refuse]
-    result, _ = analyze()
+    result, _ = analyse()
     assert result.status == "ok" and result.provenance.rung == "json_schema"
     last = llm.requests[-1]
     assert "max_completion_tokens" in last and "temperature" not in last
@@ -277,14 +277,14 @@ def test_reasoning_model_parameters_are_adapted(llm) -> None:
 
 def test_keep_shows_no_mark_but_keeps_the_verdict(llm, tmp_path) -> None:
     llm.script = [fabricated]
-    md, data = analyze_md("keep", tmp_path)
+    md, data = analyse_md("keep", tmp_path)
     assert "987.6%" in md and "⚠️" not in md
     assert [v["item"] for v in data["grounding"]["verdicts"] if not v["verified"]] == ["results[0]"]
 
 
 def test_qwen_gets_thinking_turned_off(llm, monkeypatch) -> None:
     monkeypatch.setenv("DAILYPAPERS_MODEL", "qwen3-32b")
-    result, _ = analyze()
+    result, _ = analyse()
     assert result.status == "ok"
     request = llm.requests[0]
     assert request["enable_thinking"] is False
@@ -309,6 +309,6 @@ def test_abstract_only_paper_goes_in_once() -> None:
 
 def test_english_prompt_with_lang_en(llm, monkeypatch) -> None:
     monkeypatch.setenv("DAILYPAPERS_LANG", "en")
-    result, _ = analyze()
+    result, _ = analyse()
     assert result.status == "ok" and result.provenance.prompt_version == "analysis-en-1"
     assert llm.requests[0]["messages"][0]["content"].startswith("You are a careful")

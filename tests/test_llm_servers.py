@@ -52,7 +52,7 @@ def test_server_without_json_schema_under_concurrency(llm, monkeypatch) -> None:
     assert [fmt(r) for r in llm.requests].count("json_schema") == 1  # negotiated once
     assert stats.failed == 0 and sum(1 for c in calls if c["error"]) == 1
     before = len(llm.requests)
-    run_day(top=16, reanalyze=True)  # the next run starts on the rung that works
+    run_day(top=16, reanalyse=True)  # the next run starts on the rung that works
     assert {fmt(r) for r in llm.requests[before:]} == {"json_object"}
 
 
@@ -64,7 +64,7 @@ def test_requests_in_flight_move_down_when_a_remembered_rung_stops_working(
     llm.rejects = {"json_schema": DEEPSEEK_REFUSAL}
     llm.delay = 0.3
     before = len(llm.requests)
-    report, stats, _ = run_day(top=8, reanalyze=True)
+    report, stats, _ = run_day(top=8, reanalyse=True)
     assert stats.failed == 0 and {p.provenance.rung for p in report.papers} == {"json_object"}
     sent = [fmt(r) for r in llm.requests[before:]]
     assert sent.count("json_object") == 8 and sent.count("json_schema") <= 8
@@ -76,7 +76,7 @@ def test_remembered_rung_is_renegotiated_from_the_top(llm, monkeypatch) -> None:
     llm.rejects = {"json_schema": DEEPSEEK_REFUSAL}
     run_day(top=2)
     llm.rejects = {"json_object": "'response_format.type' must be 'json_schema'"}
-    report, stats, _ = run_day(top=2, reanalyze=True)
+    report, stats, _ = run_day(top=2, reanalyse=True)
     assert stats.failed == 0 and {p.provenance.rung for p in report.papers} == {"json_schema"}
 
 
@@ -111,7 +111,7 @@ def test_small_context_server_gets_every_paper_re_packed(recordings, llm, monkey
         assert all(p.provenance.context_limit == 16384 for p in long)
         md = CliRunner().invoke(app, ["show", DAY]).output
         assert "按服务器上下文 16,384 tokens 打包" in md
-        _, again, after = run_day(reanalyze=True)  # packed to fit from the first request
+        _, again, after = run_day(reanalyse=True)  # packed to fit from the first request
         assert again.failed == 0 and not [c for c in after[len(calls) :] if c["error"]]
 
 

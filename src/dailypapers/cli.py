@@ -187,7 +187,7 @@ Unverified = Annotated[
     str | None,
     typer.Option(
         help="Unverified items: retry (default: once, then mark), mark, drop or keep; "
-        "applies when a paper is analysed (add --reanalyze to re-apply)"
+        "applies when a paper is analysed (add --reanalyse to re-apply)"
     ),
 ]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display (for cron)")]
@@ -218,7 +218,9 @@ def report(
         str | None, typer.Option(help="What to do with unverified items: mark, retry, drop or keep")
     ] = None,
     refresh: Annotated[bool, typer.Option(help="Re-read the listing and the papers")] = False,
-    reanalyze: Annotated[bool, typer.Option(help="Redo the analyses")] = False,
+    reanalyse: Annotated[
+        bool, typer.Option("--reanalyse", "--reanalyze", help="Redo the analyses")
+    ] = False,
     quiet: Quiet = False,
 ) -> None:
     """Analyse every paper of a day (or week, month) and write the report.
@@ -241,7 +243,7 @@ def report(
         top=top,
         min_upvotes=min_upvotes,
         refresh=refresh,
-        reanalyze=reanalyze,
+        reanalyse=reanalyse,
     )
     with opened_store(settings) as store:
         observer = pipeline.Observer() if quiet else LiveProgress(err)
@@ -278,7 +280,7 @@ def tell_warnings(warnings: list[str]) -> None:
 
 @app.command()
 @one_line_errors
-def analyze(
+def analyse(
     arxiv_id: Annotated[str, typer.Argument(help="arXiv id, e.g. 2501.11120")],
     lang: LangOpt = None,
     fmt: Fmt = "md",
@@ -286,17 +288,19 @@ def analyze(
     no_llm: NoLLM = False,
     model: Model = None,
     unverified: Unverified = None,
-    reanalyze: Annotated[bool, typer.Option(help="Redo the analysis")] = False,
+    reanalyse: Annotated[
+        bool, typer.Option("--reanalyse", "--reanalyze", help="Redo the analysis")
+    ] = False,
 ) -> None:
     """Analyse one paper and print its section of the report.
 
-    Example: dailypapers analyze 2501.11120 --lang en
+    Example: dailypapers analyse 2501.11120 --lang en
     """
     if not arxiv.valid_id(arxiv_id):
         raise UserError(f"{arxiv_id!r} is not an arXiv id (like 2501.11120 or 2501.11120v2)")
     check_format(fmt)
     settings = load_settings(lang=lang, model=model, unverified=unverified)
-    opts = pipeline.Options(no_llm=no_llm, reanalyze=reanalyze)
+    opts = pipeline.Options(no_llm=no_llm, reanalyse=reanalyse)
     with opened_store(settings) as store:
         result, stats = asyncio.run(pipeline.run_one(settings, arxiv_id, opts, store))
     tell_warnings(stats.warnings)
@@ -304,6 +308,9 @@ def analyze(
     if paper.status == "failed":
         raise DailyPapersError(f"could not analyse {arxiv_id}: {paper.error}")
     emit(render(result, fmt), output, settings, f"{arxiv_id}.{settings.lang}.{fmt}")
+
+
+app.command("analyze", hidden=True)(analyse)  # the American spelling works too
 
 
 @app.command()
@@ -352,7 +359,7 @@ def archived(store: Store, what: str, lang: Lang) -> Report:
         one = pipeline.paper_from_archive(store, arxiv.split_version(what)[0], lang)
         if one is None:
             raise NotInArchive(
-                f"{what} has no {lang} analysis in the archive: run `dailypapers analyze {what}`"
+                f"{what} has no {lang} analysis in the archive: run `dailypapers analyse {what}`"
             )
         return one
     label = hf.parse_period(what, kind)

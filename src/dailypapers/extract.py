@@ -96,7 +96,7 @@ def _prose(sections: list[Section]) -> list[tuple[str, str]]:
     return out
 
 
-def analyze_without_llm(doc: Document, paper: Paper, lang: str) -> Analysis:
+def analyse_without_llm(doc: Document, paper: Paper, lang: str) -> Analysis:
     abstract = [("Abstract", s) for s in sentences(doc.abstract)]
     intro = doc.with_role("introduction") or _opening(doc)
     return Analysis(

@@ -7,7 +7,7 @@ import re
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, computed_field
 
 Source = Literal["html", "pdf", "abstract"]
 Lang = Literal["zh", "en"]
@@ -349,7 +349,10 @@ class Provenance(BaseModel):
     prompt_version: str | None = None
     rung: str | None = None
     analysed_at: datetime | None = None
-    fallback_reasons: list[str] = []
+    # why each better source was not read (archives before 0.2 call it fallback_reasons)
+    fallbacks: list[str] = Field(
+        default=[], validation_alias=AliasChoices("fallbacks", "fallback_reasons")
+    )
     hidden_chars: int = 0  # invisible text the paper carried, never read
     context_limit: int | None = None  # the server's context, which the paper was packed to
     server_truncated: tuple[int, int] | None = None  # (tokens the server read, tokens sent)

@@ -1,35 +1,38 @@
-"""A day of papers, end to end: list the day, read each paper in full, analyse it, check
-every number against the paper, and assemble the report. Each paper flows on its own;
-whatever finishes is in the archive at once, and one paper's failure never sinks the day."""
+"""A period of papers, end to end: list them, read each in full, analyse it, check every
+number against the paper, and assemble the report. Each paper flows on its own; whatever
+finishes is in the archive at once, and one paper's failure never sinks the day.
+
+One skeleton (`run`) serves a day, a week, a month and a single paper. Every step of every
+paper is an `Event`; the run's statistics, the live progress and the log all follow from the
+same events, so anything else that watches a run (a web page) sees what the CLI sees."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import Literal
 
 import httpx
 
 from . import arxiv, hf
-from .analyze import analyze_with_llm, correct_with_llm, load_prompt, pack, provenance
+from .analyser import Analyser, make_analyser
 from .arxiv import ArxivMeta
 from .config import Settings
 from .errors import DailyPapersError, LLMUnavailable, StorageError
-from .extract import analyze_without_llm
 from .grounding import PaperIndex, ground
-from .llm import LLM, Call
+from .llm import Call
 from .lock import period_lock
 from .models import (
-    AnalyserKind,
     Analysis,
     Document,
     Grounding,
     Lang,
     Paper,
     PaperResult,
-    Provenance,
     Report,
     ReportKind,
 )
@@ -37,9 +40,10 @@ from .net import Net
 from .store import Store
 
 log = logging.getLogger("dailypapers")
-EXTRACT_VERSION = "extract-1"
 RANK = {"html": 0, "pdf": 1, "abstract": 2}  # which source is the better reading
 READ_AHEAD = 3  # papers in flight per LLM call slot: read ahead, but not the whole month
+
+Step = Literal["listed", "fetched", "parsed", "analysed", "checked", "failed"]
 
 
 @dataclass
@@ -50,7 +54,22 @@ class Options:
     top: int | None = None
     min_upvotes: int | None = None
     refresh: bool = False
-    reanalyze: bool = False
+    reanalyse: bool = False
+
+
+@dataclass(frozen=True)
+class Event:
+    """One step of one paper (or, for `listed`, of the run: `count` papers)."""
+
+    step: Step
+    paper_id: str | None = None
+    # fetched: read from the network; parsed: a document stored; analysed: analysis written
+    # (or reused); checked: grounded and archived, the paper is done; failed: it is not
+    count: int = 0
+    source: str | None = None  # analysed: what was read
+    from_archive: bool = False  # analysed: reused, not asked again
+    calls: tuple[Call, ...] = ()  # analysed, failed: what the LLM was asked
+    reason: str | None = None  # failed: why
 
 
 @dataclass
@@ -70,15 +89,90 @@ class Stats:
     failures: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # about the whole run, said once
 
+    def apply(self, e: Event) -> None:
+        """The statistics are the sum of the events."""
+        if e.step == "listed":
+            self.listed = e.count
+        elif e.step in ("fetched", "parsed"):
+            setattr(self, e.step, getattr(self, e.step) + 1)
+        elif e.step == "analysed":
+            self.sources[e.source] += 1
+            self.from_archive += e.from_archive
+        elif e.step == "checked":  # checked and archived: this paper is done
+            self.analysed += 1
+        elif e.step == "failed":
+            self.failed += 1
+            self.failures.append((e.paper_id or "", e.reason or ""))
+        self.calls += len(e.calls)
+        self.tokens_in += sum(c.input_tokens for c in e.calls)
+        self.tokens_out += sum(c.output_tokens for c in e.calls)
+
+    def as_dict(self) -> dict:
+        return {k: (dict(v) if isinstance(v, Counter) else v) for k, v in self.__dict__.items()}
+
 
 class Observer:
-    """Told of each stage as papers pass through it; the CLI shows it, cron ignores it."""
+    """Told every event as the run goes, and when it must wait for another run; the CLI
+    shows them, cron ignores them."""
 
-    def listed(self, n: int) -> None: ...
-
-    def stage(self, name: str) -> None: ...
+    def event(self, e: Event) -> None: ...
 
     def waiting(self, why: str) -> None: ...
+
+
+@dataclass
+class Work:
+    """What a run is about: its label and kind, its papers, and any metadata already known."""
+
+    label: str
+    kind: ReportKind
+    papers: list[Paper]
+    meta: dict[str, ArxivMeta] = field(default_factory=dict)
+
+
+async def run(
+    settings: Settings,
+    opts: Options,
+    store: Store,
+    find: Callable[[Net], Awaitable[Work]],
+    observer: Observer | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    stats: Stats | None = None,
+) -> tuple[Report, Stats]:
+    """The skeleton of every run: find the work, hold its lock, take every paper through
+    read → analyse → check → archive, record the run, assemble the report. `stats` is filled
+    as the run goes, so an interrupted run can still say what it did."""
+    observer = observer or Observer()
+    stats = stats if stats is not None else Stats()
+
+    def emit(e: Event) -> None:
+        stats.apply(e)
+        observer.event(e)
+
+    analyser = make_analyser(settings, store, no_llm=opts.no_llm)
+    status = "interrupted"
+    try:
+        async with Net(settings, transport) as net:
+            work = await find(net)
+            emit(Event("listed", count=len(work.papers)))
+            async with period_lock(settings.home, work.kind, work.label, observer.waiting):
+                run_id = store.start_run(
+                    work.label, work.kind, settings.lang, analyser.kind, analyser.model
+                )
+                log.info("run %d: %s %s, %d papers", run_id, work.kind, work.label, stats.listed)
+                day = Day(net, store, analyser, opts, emit, run_id, work.meta)
+                try:
+                    await day.prefetch_meta(work.papers)
+                    results = await every_paper(day, work.papers)
+                    status = "done"
+                finally:
+                    stats.requests, stats.retries = net.requests, net.retries
+                    stats.warnings += analyser.warnings
+                    store.finish_run(run_id, status, stats.as_dict())
+    finally:
+        await analyser.close()
+    log.info("run %d %s: %s", run_id, status, stats.as_dict())
+    return assemble(work.label, work.kind, settings.lang, results, analyser), stats
 
 
 async def run_report(
@@ -90,45 +184,55 @@ async def run_report(
     today: date | None = None,
     stats: Stats | None = None,
 ) -> tuple[Report, Stats]:
-    """`stats` is filled as the run goes, so an interrupted run can still say what it did."""
-    observer = observer or Observer()
+    """A day, week or month (the latest day when no period is given)."""
     stats = stats if stats is not None else Stats()
-    analyser = make_analyser(settings, opts, store)
-    async with Net(settings, transport) as net:
-        label, papers = await list_papers(
-            net, store, opts, today or datetime.now(UTC).date(), stats.warnings
+    day = today or datetime.now(UTC).date()
+
+    async def find(net: Net) -> Work:
+        label, papers = await list_papers(net, store, opts, day, stats.warnings)
+        return Work(label, opts.kind, select(papers, opts.top, opts.min_upvotes))
+
+    return await run(settings, opts, store, find, observer, transport, stats)
+
+
+async def run_one(
+    settings: Settings,
+    arxiv_id: str,
+    opts: Options,
+    store: Store,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> tuple[Report, Stats]:
+    """One paper, by id, through the same flow as a day."""
+    base, _ = arxiv.split_version(arxiv_id)
+
+    async def find(net: Net) -> Work:
+        wanted = opts.refresh or store.needs_reading(base)
+        meta = await arxiv.try_meta(net, [base]) if wanted else {}
+        m = meta.get(base)
+        paper = Paper(
+            id=base,
+            title=m.title if m else base,
+            abstract=m.summary if m else "",
+            authors=m.authors if m else [],
         )
-        papers = select(papers, opts.top, opts.min_upvotes)
-        stats.listed = len(papers)
-        observer.listed(len(papers))
-        async with period_lock(settings.home, opts.kind, label, observer.waiting):
-            run_id = store.start_run(label, opts.kind, settings.lang, analyser.kind, analyser.model)
-            log.info("run %d: %s %s, %d papers", run_id, opts.kind, label, len(papers))
-            day = Day(net, store, analyser, opts, stats, observer, run_id)
-            try:
-                await day.prefetch_meta(papers)
-                results = await every_paper(day, papers)
-            except BaseException:
-                stats.requests, stats.retries = net.requests, net.retries
-                store.finish_run(run_id, "interrupted", stats_dict(stats))
-                raise
-            finally:
-                stats.warnings += analyser.warnings
-                await analyser.close()
-            stats.requests, stats.retries = net.requests, net.retries
-    store.finish_run(run_id, "done", stats_dict(stats))
-    log.info("run %d done: %s", run_id, stats_dict(stats))
-    report = Report(
+        return Work(base, "paper", [paper], meta)
+
+    return await run(settings, opts, store, find, transport=transport)
+
+
+def assemble(
+    label: str, kind: ReportKind, lang: Lang, results: list[PaperResult], analyser: Analyser
+) -> Report:
+    return Report(
         label=label,
-        kind=opts.kind,
-        lang=settings.lang,
+        kind=kind,
+        lang=lang,
         generated_at=datetime.now(UTC),
         analyser=analyser.kind,
         model=analyser.model,
         note=analyser.note(),
-        papers=list(results),
+        papers=results,
     )
-    return report, stats
 
 
 async def every_paper(day: Day, papers: list[Paper]) -> list[PaperResult]:
@@ -175,80 +279,6 @@ def select(papers: list[Paper], top: int | None, min_upvotes: int | None) -> lis
     return papers
 
 
-class Analyser:
-    """The LLM, or the deterministic extractor when there is none."""
-
-    def __init__(self, settings: Settings, store: Store, llm: LLM | None) -> None:
-        self.settings = settings
-        self.store = store
-        self.llm = llm
-        self.kind: AnalyserKind = "llm" if llm else "no-llm"
-        self.model = llm.model if llm else None
-        self.sem = asyncio.Semaphore(settings.concurrency)
-
-    @property
-    def warnings(self) -> list[str]:
-        return list(self.llm.warnings) if self.llm else []
-
-    @property
-    def key(self) -> tuple[str, str]:
-        """What an archived analysis must match to be reused: model and prompt version."""
-        if self.llm is None:
-            return "no-llm", EXTRACT_VERSION
-        return self.llm.model, load_prompt(self.settings.lang)[1]
-
-    def note(self) -> str | None:
-        if self.llm:
-            return None
-        if self.settings.lang == "zh":
-            return (
-                "未配置 LLM（或使用了 --no-llm）：各节内容为论文原文的确定性摘录，"
-                "设置 OPENAI_API_KEY 或 OPENAI_BASE_URL 可获得 LLM 撰写的分析。"
-            )
-        return (
-            "No LLM configured (or --no-llm): each section is extracted verbatim from the "
-            "paper; set OPENAI_API_KEY or OPENAI_BASE_URL for LLM-written analyses."
-        )
-
-    async def analyse(self, doc: Document, paper: Paper) -> tuple[Analysis, Provenance, list[Call]]:
-        if self.llm is None:
-            packed = pack(doc, 10**9)
-            analysis = await asyncio.to_thread(analyze_without_llm, doc, paper, self.settings.lang)
-            return analysis, provenance(doc, packed, "no-llm", None, EXTRACT_VERSION, None), []
-        async with self.sem:
-            return await analyze_with_llm(
-                self.llm, doc, paper, self.settings.lang, self.settings.max_input_tokens
-            )
-
-    async def correct(
-        self, doc: Document, paper: Paper, analysis: Analysis, problems: list[str]
-    ) -> tuple[Analysis, list[Call]]:
-        assert self.llm is not None
-        async with self.sem:
-            return await correct_with_llm(
-                self.llm,
-                doc,
-                paper,
-                analysis,
-                problems,
-                self.settings.lang,
-                self.settings.max_input_tokens,
-            )
-
-    async def close(self) -> None:
-        if self.llm:
-            await self.llm.close()
-
-
-def make_analyser(settings: Settings, opts: Options, store: Store) -> Analyser:
-    use_llm = settings.llm_configured and not opts.no_llm
-    return Analyser(settings, store, LLM(settings, store) if use_llm else None)
-
-
-def stats_dict(stats: Stats) -> dict:
-    return {k: (dict(v) if isinstance(v, Counter) else v) for k, v in stats.__dict__.items()}
-
-
 @dataclass
 class Day:
     """The per-paper flow of one run: read → analyse → ground → archive."""
@@ -257,8 +287,7 @@ class Day:
     store: Store
     analyser: Analyser
     opts: Options
-    stats: Stats
-    observer: Observer
+    emit: Callable[[Event], None]
     run_id: int
     meta: dict[str, ArxivMeta] = field(default_factory=dict)
 
@@ -290,12 +319,9 @@ class Day:
                 log.exception("unexpected error on %s", paper.id)
                 reason = f"unexpected {type(e).__name__}: {e}"
             calls = getattr(e, "calls", [])  # what a failed analysis cost is recorded too
-            self.count(calls)
             self.store.record_calls(self.run_id, paper.id, calls)
             log.warning("%s failed: %s", paper.id, reason)
-            self.stats.failed += 1
-            self.stats.failures.append((paper.id, reason))
-            self.observer.stage("failed")
+            self.emit(Event("failed", paper.id, calls=tuple(calls), reason=reason))
             self.store.record_paper(self.run_id, paper.id, "failed", reason)
             return PaperResult(paper=paper, status="failed", error=reason)
 
@@ -306,8 +332,7 @@ class Day:
         if stored and not self.opts.refresh and not stored.reread_due:
             return stored.doc, stored.fallbacks
         reading = await arxiv.read_paper(self.net, paper, self.meta.get(paper.id))
-        self.stats.fetched += 1
-        self.observer.stage("fetched")
+        self.emit(Event("fetched", paper.id))
         keep = self.analyser.settings.keep_sources
         for kind, url, body in reading.fetched:
             version = reading.doc.version if kind == reading.doc.source else None
@@ -319,33 +344,28 @@ class Day:
             return stored.doc, stored.fallbacks  # a passing failure never replaces a better read
         rereads = stored.rereads + 1 if stored and stored.transient else 0
         self.store.save_document(reading.doc, reading.fallbacks, reading.transient, rereads)
-        self.stats.parsed += 1
-        self.observer.stage("parsed")
+        self.emit(Event("parsed", paper.id))
         return reading.doc, reading.fallbacks
 
     async def analyse(self, paper: Paper, doc: Document, fallbacks: list[str]) -> PaperResult:
         if paper.title == paper.id and doc.title:  # a paper asked for by id alone
             paper = paper.model_copy(update={"title": doc.title})
-        self.stats.sources[doc.source] += 1
         model, prompt_version = self.analyser.key
-        if not self.opts.reanalyze:
+        if not self.opts.reanalyse:
             cached = self.store.analysis(
                 paper, doc.version or "", model, prompt_version, self.analyser.settings.lang
             )
             if cached and cached.provenance and cached.provenance.source == doc.source:
-                self.stats.from_archive += 1
-                self.observer.stage("analysed")
+                self.emit(Event("analysed", paper.id, source=doc.source, from_archive=True))
                 return cached.model_copy(update={"paper": paper})
         analysis, prov, calls = await self.analyser.analyse(doc, paper)
+        self.emit(Event("analysed", paper.id, source=doc.source, calls=tuple(calls)))
         analysis, grounding, more = await self.check(doc, paper, analysis)
-        calls += more
-        prov.fallback_reasons = fallbacks
-        self.count(calls)
-        self.store.record_calls(self.run_id, paper.id, calls)
+        prov.fallbacks = fallbacks
+        self.store.record_calls(self.run_id, paper.id, calls + more)
         result = PaperResult(paper=paper, analysis=analysis, grounding=grounding, provenance=prov)
         self.store.save_analysis(result, model, prompt_version, self.analyser.settings.lang)
-        self.stats.analysed += 1
-        self.observer.stage("analysed")
+        self.emit(Event("checked", paper.id, calls=tuple(more)))
         return result
 
     async def check(
@@ -376,11 +396,6 @@ class Day:
         grounding.policy = policy
         return analysis, grounding, calls
 
-    def count(self, calls: list[Call]) -> None:
-        self.stats.calls += len(calls)
-        self.stats.tokens_in += sum(c.input_tokens for c in calls)
-        self.stats.tokens_out += sum(c.output_tokens for c in calls)
-
 
 def drop_unverified(analysis: Analysis, grounding: Grounding) -> tuple[Analysis, list[str]]:
     """Remove unverified innovations and results; the contribution and usage stay, marked."""
@@ -390,48 +405,6 @@ def drop_unverified(analysis: Analysis, grounding: Grounding) -> tuple[Analysis,
     dropped = [f"innovations: {x.name}" for x in analysis.innovations if x not in keep_inn]
     dropped += [f"results: {x.claim}" for x in analysis.results if x not in keep_res]
     return analysis.model_copy(update={"innovations": keep_inn, "results": keep_res}), dropped
-
-
-async def run_one(
-    settings: Settings,
-    arxiv_id: str,
-    opts: Options,
-    store: Store,
-    transport: httpx.AsyncBaseTransport | None = None,
-) -> tuple[Report, Stats]:
-    """One paper, by id, through the same flow as a day."""
-    stats = Stats()
-    analyser = make_analyser(settings, opts, store)
-    base, _ = arxiv.split_version(arxiv_id)
-    async with Net(settings, transport) as net:
-        wanted = opts.refresh or store.needs_reading(base)
-        meta = await arxiv.try_meta(net, [base]) if wanted else {}
-        m = meta.get(base)
-        paper = Paper(
-            id=base,
-            title=m.title if m else base,
-            abstract=m.summary if m else "",
-            authors=m.authors if m else [],
-        )
-        run_id = store.start_run(base, "paper", settings.lang, analyser.kind, analyser.model)
-        day = Day(net, store, analyser, opts, stats, Observer(), run_id, meta)
-        try:
-            result = await day.paper(paper)
-        finally:
-            stats.warnings += analyser.warnings
-            await analyser.close()
-    store.finish_run(run_id, "done", stats_dict(stats))
-    report = Report(
-        label=base,
-        kind="paper",
-        lang=settings.lang,
-        generated_at=datetime.now(UTC),
-        analyser=analyser.kind,
-        model=analyser.model,
-        note=analyser.note(),
-        papers=[result],
-    )
-    return report, stats
 
 
 def from_archive(store: Store, label: str, kind: ReportKind, lang: Lang) -> Report | None:

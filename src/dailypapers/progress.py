@@ -12,9 +12,9 @@ from rich.text import Text
 
 from .config import Settings
 from .escape import terminal
-from .pipeline import Observer, Stats
+from .pipeline import Event, Observer, Stats
 
-STAGES = ("fetched", "parsed", "analysed", "failed")
+STAGES = ("fetched", "parsed", "analysed", "checked", "failed")
 
 
 class LiveProgress(Observer):
@@ -22,6 +22,7 @@ class LiveProgress(Observer):
         self.console = console
         self.total = 0
         self.counts = dict.fromkeys(STAGES, 0)
+        self.done = 0
         self.start = time.monotonic()
         self.live = Live(self._render(), console=console, refresh_per_second=4, transient=True)
 
@@ -32,19 +33,19 @@ class LiveProgress(Observer):
     def __exit__(self, *exc: object) -> None:
         self.live.__exit__(None, None, None)
 
-    def listed(self, n: int) -> None:
-        self.total = n
+    def event(self, e: Event) -> None:
+        if e.step == "listed":
+            self.total = e.count
+        else:
+            self.counts[e.step] += 1
+            self.done += e.step in ("checked", "failed") or e.from_archive
         self.live.update(self._render())
 
     def waiting(self, why: str) -> None:
         self.console.print(terminal(why), highlight=False)
 
-    def stage(self, name: str) -> None:
-        self.counts[name] += 1
-        self.live.update(self._render())
-
     def _render(self) -> Table:
-        done = self.counts["analysed"] + self.counts["failed"]
+        done = self.done
         elapsed = time.monotonic() - self.start
         eta = (elapsed / done * (self.total - done)) if done else None
         table = Table.grid(padding=(0, 1))

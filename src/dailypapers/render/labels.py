@@ -138,6 +138,8 @@ def provenance_line(p: Provenance, t: dict[str, str]) -> str:
     if p.cut_sections:  # the JSON lists them all
         shown = p.cut_sections[:3] + (["…"] if len(p.cut_sections) > 3 else [])
         parts.append(f"{t['cut']} ({len(p.cut_sections)}): {', '.join(shown)}")
+    if p.fallbacks:
+        parts.append(f"{t['fallback']}: {'; '.join(p.fallbacks)}")
     if p.hidden_chars:
         parts.append(t["hidden"].format(n=p.hidden_chars))
     if p.context_limit:

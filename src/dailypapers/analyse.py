@@ -154,7 +154,7 @@ def system_prompt(lang: str, boundary: str) -> tuple[str, str]:
     return template.replace("{boundary}", boundary), version
 
 
-async def analyze_with_llm(
+async def analyse_with_llm(
     llm: LLM, doc: Document, paper: Paper, lang: str, max_input_tokens: int
 ) -> tuple[Analysis, Provenance, list[Call]]:
     boundary = secrets.token_hex(6)
