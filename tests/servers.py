@@ -4,6 +4,7 @@ ordinary configuration (HF_ENDPOINT, DAILYPAPERS_ARXIV_URL, OPENAI_BASE_URL, ...
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import threading
@@ -360,3 +361,21 @@ class ScriptedLLM:
             {"Content-Type": "application/json"},
             self.delay,
         )
+
+
+class FakeClock:
+    """Virtual time for Net: it stands still until a task sleeps, and a sleep ends at once,
+    at its wake time. `slept` is the virtual time spent waiting."""
+
+    def __init__(self) -> None:
+        self.t = 0.0
+        self.slept = 0.0
+
+    def now(self) -> float:
+        return self.t
+
+    async def sleep(self, seconds: float) -> None:
+        wake = self.t + seconds
+        self.slept += seconds
+        await asyncio.sleep(0)
+        self.t = max(self.t, wake)

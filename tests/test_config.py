@@ -49,3 +49,30 @@ def test_readme_configuration_table_is_generated_from_the_settings() -> None:
         "README's configuration table differs from the settings: paste the output of "
         "python -c 'from dailypapers.config import configuration_table as t; print(t())'"
     )
+
+
+def test_every_analysis_field_is_described_in_the_schema_the_llm_gets() -> None:
+    from dailypapers.llm import strict_schema
+    from dailypapers.models import Analysis
+
+    missing: list[str] = []
+
+    def walk(node: object, path: str) -> None:
+        if isinstance(node, dict):
+            for name, prop in node.get("properties", {}).items():
+                if "description" not in prop:
+                    missing.append(f"{path}.{name}")
+            for key, value in node.items():
+                walk(value, f"{path}.{key}" if key not in ("properties", "items") else path)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value, path)
+
+    walk(strict_schema(Analysis), "Analysis")
+    # nested models are described by their own fields; the fields holding them need not be
+    assert set(missing) <= {
+        "Analysis.contribution_evidence",
+        "Analysis.usage",
+        "Analysis.innovations.evidence",
+        "Analysis.results.evidence",
+    }, missing

@@ -18,7 +18,7 @@ from dailypapers.models import Paper
 from dailypapers.net import Net
 
 from conftest import DAY, DAY_IDS, HTML_PAGES
-from servers import FIXTURES, Reply
+from servers import FIXTURES, FakeClock, Reply
 
 HTML_IDS = [i for i in DAY_IDS if i in HTML_PAGES and "failed" not in HTML_PAGES[i]]
 
@@ -35,7 +35,7 @@ def html_requests(server) -> set[str]:
 
 def read(arxiv_id: str):
     async def go():
-        async with Net(load_settings()) as net:
+        async with Net(load_settings(), clock=FakeClock()) as net:
             paper = Paper(id=arxiv_id, title="t", abstract="Listed abstract.")
             return await arxiv.read_paper(net, paper, None)
 

@@ -24,7 +24,7 @@ from dailypapers.net import Net
 from dailypapers.store import Store, storage_error
 
 from conftest import DAY
-from servers import Reply, big_day
+from servers import FakeClock, Reply, big_day
 
 
 def invoke(*args: str):
@@ -43,7 +43,7 @@ def one_error_line(res) -> str:
 
 def listing(period: str, notes: list[str]):
     async def go():
-        async with Net(load_settings()) as net:
+        async with Net(load_settings(), clock=FakeClock()) as net:
             return await hf.fetch_listing(net, period, "day", notes)
 
     return asyncio.run(go())

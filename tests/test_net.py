@@ -14,22 +14,7 @@ from dailypapers.config import Settings, load_settings
 from dailypapers.errors import RateLimited
 from dailypapers.net import Net
 
-from servers import LocalServer, Reply
-
-
-class FakeClock:
-    """Time stands still until a task sleeps; a sleep ends at once, at its virtual wake time."""
-
-    def __init__(self) -> None:
-        self.t = 0.0
-
-    def now(self) -> float:
-        return self.t
-
-    async def sleep(self, seconds: float) -> None:
-        wake = self.t + seconds
-        await asyncio.sleep(0)
-        self.t = max(self.t, wake)
+from servers import FakeClock, LocalServer, Reply
 
 
 def starts(caplog, service: str) -> list[int]:

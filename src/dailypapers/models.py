@@ -224,40 +224,40 @@ class Evidence(BaseModel):
 
 class UsageGuide(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    inputs: str
-    outputs: str
-    workflow: list[str]
+    inputs: str = Field(description="What the method takes in: data, prompts, models")
+    outputs: str = Field(description="What it produces")
+    workflow: list[str] = Field(description="The steps to use it, in order, from the method")
     hardware: str = Field(description="GPUs/compute as stated, or 'not stated in the paper'")
     code: str = Field(description="Code/data/model availability, or 'not stated in the paper'")
-    code_urls: list[str]
-    evidence: list[Evidence]
+    code_urls: list[str] = Field(description="Links to code, data or models the paper gives")
+    evidence: list[Evidence] = Field(description="Quotes backing the usage guide")
 
 
 class Innovation(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str
-    explanation: str
+    name: str = Field(description="A short name for the innovation")
+    explanation: str = Field(description="What is new and why it matters, in one or two sentences")
     evidence: Evidence
 
 
 class Result(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    claim: str
-    benchmark: str | None
-    metric: str | None
+    claim: str = Field(description="One result, with its numbers, as the paper reports it")
+    benchmark: str | None = Field(description="The dataset or benchmark, as the paper names it")
+    metric: str | None = Field(description="The metric, as the paper names it")
     values: list[str] = Field(description="The number(s) exactly as written in the paper")
-    baseline: str | None
+    baseline: str | None = Field(description="What it is compared with, if anything")
     evidence: Evidence
 
 
 class Analysis(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    domains: list[str]
-    contribution: str
+    domains: list[str] = Field(description="Application domains, most specific first")
+    contribution: str = Field(description="The core contribution in one sentence")
     contribution_evidence: Evidence
     usage: UsageGuide
-    innovations: list[Innovation]
-    results: list[Result]
+    innovations: list[Innovation] = Field(description="The main innovations, most important first")
+    results: list[Result] = Field(description="Experimental results with their numbers")
 
 
 VerdictStatus = Literal["verified", "unverified", "copied", "uncheckable"]
