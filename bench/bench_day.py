@@ -122,7 +122,7 @@ def last_run_stats(home: Path) -> dict:
 
 def in_process_render(home: Path, day: str) -> float:
     """Archive → report → Markdown and HTML, without the interpreter's start-up."""
-    from dailypapers.pipeline import from_archive
+    from dailypapers.archive import from_archive
     from dailypapers.render import render
     from dailypapers.store import Store
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from dailypapers import arxiv, hf
+from dailypapers import arxiv, hf, periods
 from dailypapers.config import load_settings
 from dailypapers.errors import (
     FetchError,
@@ -78,7 +78,7 @@ def test_week_and_month_use_their_parameter(recordings) -> None:
 )
 def test_malformed_periods_never_reach_the_network(bad, kind) -> None:
     with pytest.raises(InvalidDate):
-        hf.parse_period(bad, kind)
+        periods.parse_period(bad, kind)
 
 
 def test_retry_after_honoured(recordings) -> None:

@@ -19,6 +19,7 @@ from .errors import (
     RateLimited,
     ServiceUnreachable,
 )
+from .ids import split_version, valid_id
 from .latexml import LIBXML, parse_html
 from .models import Author, Document, Paper
 from .net import Net, expect
@@ -26,7 +27,6 @@ from .pdf import parse_pdf
 
 ATOM = {"a": "http://www.w3.org/2005/Atom", "arxiv": "http://arxiv.org/schemas/atom"}
 MAX_HTML_BYTES = 30 << 20  # arXiv's largest pages are a few MB; PDFs get the service's 60 MB
-ARXIV_ID = re.compile(r"^(?:\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})(v\d+)?$")
 
 
 class ArxivMeta(BaseModel):
@@ -41,16 +41,6 @@ class ArxivMeta(BaseModel):
     journal_ref: str | None = None
     doi: str | None = None
     published: str | None = None
-
-
-def split_version(arxiv_id: str) -> tuple[str, str | None]:
-    m = re.match(r"^(.*?)(v\d+)?$", arxiv_id.strip())
-    assert m
-    return m.group(1), m.group(2)
-
-
-def valid_id(arxiv_id: str) -> bool:
-    return bool(ARXIV_ID.match(arxiv_id.strip()))
 
 
 def parse_atom(xml: bytes) -> list[ArxivMeta]:

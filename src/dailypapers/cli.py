@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from . import arxiv, hf, pipeline
+from . import archive, periods
 from .config import Settings, load_settings
 from .errors import (
     EXIT_PARTIAL,
@@ -29,12 +29,14 @@ from .errors import (
     UserError,
 )
 from .escape import terminal
-from .models import Lang, Paper, Report
-from .net import Net
+from .ids import split_version, valid_id
+from .models import Lang, Report
 from .output import write_report
-from .progress import LiveProgress, summary
 from .render import FORMATS, render
 from .store import Store, storage_error
+
+# The network, the parsers and the LLM client are imported by the commands that use them:
+# `--help`, `history` and `show` start without them.
 
 app = typer.Typer(
     help="Turn the Hugging Face Daily Papers list into a grounded research report.",
@@ -82,14 +84,16 @@ def one_line_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def period_of(day: str | None, week: str | None, month: str | None) -> tuple[str | None, hf.Period]:
+def period_of(
+    day: str | None, week: str | None, month: str | None
+) -> tuple[str | None, periods.Period]:
     if sum(x is not None for x in (day, week, month)) > 1:
         raise UserError("give one of DATE, --week or --month, not several")
     if week:
-        return hf.parse_period(week, "week"), "week"
+        return periods.parse_period(week, "week"), "week"
     if month:
-        return hf.parse_period(month, "month"), "month"
-    return (hf.parse_period(day, "day") if day else None), "day"
+        return periods.parse_period(month, "month"), "month"
+    return (periods.parse_period(day, "day") if day else None), "day"
 
 
 @app.command("list")
@@ -104,6 +108,9 @@ def list_cmd(
 
     Example: dailypapers list 2026-02-11
     """
+    from . import hf
+    from .net import Net
+
     period, kind = period_of(day, week, month)
     settings = load_settings()
 
@@ -145,13 +152,17 @@ def read(
 
     Example: dailypapers read 2501.11120
     """
-    if not arxiv.valid_id(arxiv_id):
+    from . import arxiv
+    from .models import Paper
+    from .net import Net
+
+    if not valid_id(arxiv_id):
         raise UserError(f"{arxiv_id!r} is not an arXiv id (like 2501.11120 or 2501.11120v2)")
     settings = load_settings()
 
     async def go() -> arxiv.Reading:
         async with Net(settings) as net:
-            base = arxiv.split_version(arxiv_id)[0]
+            base = split_version(arxiv_id)[0]
             meta = (await arxiv.try_meta(net, [base])).get(base)
             paper = Paper(
                 id=base,
@@ -227,6 +238,9 @@ def report(
 
     Example: dailypapers report 2026-02-11 --format html -o today.html
     """
+    from . import pipeline
+    from .progress import LiveProgress, summary
+
     period, kind = period_of(day, week, month)
     check_format(fmt)
     settings = load_settings(
@@ -296,7 +310,9 @@ def analyse(
 
     Example: dailypapers analyse 2501.11120 --lang en
     """
-    if not arxiv.valid_id(arxiv_id):
+    from . import pipeline
+
+    if not valid_id(arxiv_id):
         raise UserError(f"{arxiv_id!r} is not an arXiv id (like 2501.11120 or 2501.11120v2)")
     check_format(fmt)
     settings = load_settings(lang=lang, model=model, unverified=unverified)
@@ -354,16 +370,16 @@ def show(
 
 
 def archived(store: Store, what: str, lang: Lang) -> Report:
-    kind: hf.Period = "week" if "-W" in what else "month" if len(what) == 7 else "day"
-    if arxiv.valid_id(what):
-        one = pipeline.paper_from_archive(store, arxiv.split_version(what)[0], lang)
+    kind: periods.Period = "week" if "-W" in what else "month" if len(what) == 7 else "day"
+    if valid_id(what):
+        one = archive.paper_from_archive(store, split_version(what)[0], lang)
         if one is None:
             raise NotInArchive(
                 f"{what} has no {lang} analysis in the archive: run `dailypapers analyse {what}`"
             )
         return one
-    label = hf.parse_period(what, kind)
-    rebuilt = pipeline.from_archive(store, label, kind, lang)
+    label = periods.parse_period(what, kind)
+    rebuilt = archive.from_archive(store, label, kind, lang)
     if rebuilt is None:
         raise NotInArchive(
             f"{label} is not in the archive: run `dailypapers report {label}` "

@@ -18,12 +18,13 @@ from typing import Literal
 
 import httpx
 
-from . import arxiv, hf
+from . import arxiv, hf, periods
 from .analyser import Analyser, make_analyser
 from .arxiv import ArxivMeta
 from .config import Settings
 from .errors import DailyPapersError, LLMUnavailable, StorageError
 from .grounding import PaperIndex, ground
+from .ids import split_version
 from .llm import Call
 from .lock import period_lock
 from .models import (
@@ -49,7 +50,7 @@ Step = Literal["listed", "fetched", "parsed", "analysed", "checked", "failed"]
 @dataclass
 class Options:
     period: str | None = None
-    kind: hf.Period = "day"
+    kind: periods.Period = "day"
     no_llm: bool = False
     top: int | None = None
     min_upvotes: int | None = None
@@ -203,7 +204,7 @@ async def run_one(
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> tuple[Report, Stats]:
     """One paper, by id, through the same flow as a day."""
-    base, _ = arxiv.split_version(arxiv_id)
+    base, _ = split_version(arxiv_id)
 
     async def find(net: Net) -> Work:
         wanted = opts.refresh or store.needs_reading(base)
@@ -264,7 +265,7 @@ async def list_papers(
         store.save_listing(label, "day", papers)
         return label, papers
     cached = None if opts.refresh else store.listing(opts.period, opts.kind)
-    if cached or (cached == [] and not hf.may_grow(opts.period, opts.kind, today)):
+    if cached or (cached == [] and not periods.may_grow(opts.period, opts.kind, today)):
         return opts.period, cached
     papers = await hf.fetch_listing(net, opts.period, opts.kind, notes)
     store.save_listing(opts.period, opts.kind, papers)
@@ -405,47 +406,3 @@ def drop_unverified(analysis: Analysis, grounding: Grounding) -> tuple[Analysis,
     dropped = [f"innovations: {x.name}" for x in analysis.innovations if x not in keep_inn]
     dropped += [f"results: {x.claim}" for x in analysis.results if x not in keep_res]
     return analysis.model_copy(update={"innovations": keep_inn, "results": keep_res}), dropped
-
-
-def from_archive(store: Store, label: str, kind: ReportKind, lang: Lang) -> Report | None:
-    """A report rebuilt from the archive alone: no network, no LLM."""
-    papers = store.listing(label, kind)
-    if papers is None:
-        return None
-    results = [
-        store.analysis(p, None, None, None, lang)
-        or PaperResult(
-            paper=p, status="failed", error=f"not analysed yet: run `dailypapers report {label}`"
-        )
-        for p in papers
-    ]
-    analysed = [r for r in results if r.provenance]
-    kinds = {r.provenance.analyser for r in analysed if r.provenance}
-    models = {r.provenance.model for r in analysed if r.provenance and r.provenance.model}
-    return Report(
-        label=label,
-        kind=kind,
-        lang=lang,
-        generated_at=datetime.now(UTC),
-        analyser="llm" if "llm" in kinds else "no-llm",
-        model=", ".join(sorted(models)) or None,
-        papers=results,
-    )
-
-
-def paper_from_archive(store: Store, arxiv_id: str, lang: Lang) -> Report | None:
-    """One archived paper's analysis as a report, without network."""
-    found = store.document(arxiv_id)
-    paper = Paper(id=arxiv_id, title=found.doc.title if found else arxiv_id)
-    hit = store.analysis(paper, None, None, None, lang)
-    if hit is None or hit.provenance is None:
-        return None
-    return Report(
-        label=arxiv_id,
-        kind="paper",
-        lang=lang,
-        generated_at=datetime.now(UTC),
-        analyser=hit.provenance.analyser,
-        model=hit.provenance.model,
-        papers=[hit],
-    )

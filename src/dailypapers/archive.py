@@ -1,0 +1,52 @@
+"""Reports rebuilt from the archive alone: no network, no LLM, none of their imports."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from .models import Lang, Paper, PaperResult, Report, ReportKind
+from .store import Store
+
+
+def from_archive(store: Store, label: str, kind: ReportKind, lang: Lang) -> Report | None:
+    """A report rebuilt from the archive alone: no network, no LLM."""
+    papers = store.listing(label, kind)
+    if papers is None:
+        return None
+    results = [
+        store.analysis(p, None, None, None, lang)
+        or PaperResult(
+            paper=p, status="failed", error=f"not analysed yet: run `dailypapers report {label}`"
+        )
+        for p in papers
+    ]
+    analysed = [r for r in results if r.provenance]
+    kinds = {r.provenance.analyser for r in analysed if r.provenance}
+    models = {r.provenance.model for r in analysed if r.provenance and r.provenance.model}
+    return Report(
+        label=label,
+        kind=kind,
+        lang=lang,
+        generated_at=datetime.now(UTC),
+        analyser="llm" if "llm" in kinds else "no-llm",
+        model=", ".join(sorted(models)) or None,
+        papers=results,
+    )
+
+
+def paper_from_archive(store: Store, arxiv_id: str, lang: Lang) -> Report | None:
+    """One archived paper's analysis as a report, without network."""
+    found = store.document(arxiv_id)
+    paper = Paper(id=arxiv_id, title=found.doc.title if found else arxiv_id)
+    hit = store.analysis(paper, None, None, None, lang)
+    if hit is None or hit.provenance is None:
+        return None
+    return Report(
+        label=arxiv_id,
+        kind="paper",
+        lang=lang,
+        generated_at=datetime.now(UTC),
+        analyser=hit.provenance.analyser,
+        model=hit.provenance.model,
+        papers=[hit],
+    )
