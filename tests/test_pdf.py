@@ -164,3 +164,32 @@ def test_printed_contents_page_of_a_report() -> None:
     doc = parse_pdf((FIXTURES / "pdf_generated/report.pdf").read_bytes())
     assert [s.heading for s in doc.sections][:2] == ["1 Introduction", "1.1 Contributions"]
     assert doc.sections[-1].appendix and doc.sections[-1].heading == "A Hyperparameters"
+
+
+def test_plain_headings_when_the_fonts_mark_none() -> None:
+    """A PDF whose fonts carry no weight (or a style with plain headings): numbered lines
+    that follow on, and a line that is only "References", are still headings."""
+    from dailypapers.pdflayout import build_document
+    from dailypapers.pdflines import Page
+
+    prose = "This sentence is part of the running text of the paper and goes on for a while."
+    rows = [
+        ("A Paper Whose Fonts Say Nothing", 17),
+        ("Ada Lovelace", 10),
+        ("Abstract", 10),
+        *[(prose, 10)] * 3,
+        ("1 Introduction", 10),
+        *[(prose, 10)] * 4,
+        ("2 Method", 10),
+        *[(prose, 10)] * 4,
+        ("References", 10),
+        ("[1] C. Babbage. 1864. Passages from the life of a philosopher.", 10),
+        ("[2] L. Menabrea. 1842. Sketch of the analytical engine.", 10),
+        ("[3] A. Turing. 1950. Computing machinery and intelligence.", 10),
+    ]
+    lines = [line(text, base=760 - 14 * i, size=size) for i, (text, size) in enumerate(rows)]
+    doc = build_document([Page(0, 612, 792, lines, 0)], "", arxiv_id=None, url=None, version=None)
+    assert doc.title == "A Paper Whose Fonts Say Nothing"
+    assert [a.name for a in doc.authors] == ["Ada Lovelace"]
+    assert [s.heading for s in doc.sections] == ["1 Introduction", "2 Method"]
+    assert len(doc.bibliography) == 3 and doc.abstract.startswith("This sentence")

@@ -103,11 +103,12 @@ class Headings:
         self.top_styles = {s for s in top if s[1]} or top
         numbered = sum(bool(_NUMBERED.match(ln.text)) and _styled(ln, body) for ln in lines)
         self.unnumbered_paper = numbered < 2 and bool(self.top_styles)
+        self.plain_numbers = numbered < 2  # fonts that say nothing of weight, or plain headings
 
     def match(self, line: Line, *, back: bool, unnumbered: bool = True) -> Heading | None:
         text = line.text.strip().rstrip(":")
-        if not _styled(line, self.body) and not back:
-            return self._ieee_subsection(text)
+        if not _styled(line, self.body):
+            return self._plain(line, text, back)
         if (
             not _styled(line, self.body)
             or line.figure
@@ -156,6 +157,32 @@ class Headings:
                 self.last = tuple(m.group(1).split("."))
             return Heading("appendix" if back else "section", m.group(2), m.group(1), level)
         return None
+
+    def _plain(self, line: Line, text: str, back: bool) -> Heading | None:
+        """A heading set like the text: a line that is only "References" (or another
+        section name), IEEE's italic "A. Subsection", and numbered headings in a paper
+        whose fonts do not mark any heading."""
+        named = _NAMED.match(text.rstrip("."))
+        if named and not line.figure:
+            low = text.lower().rstrip(".")
+            if low in ("references", "bibliography"):
+                return Heading("references", text.rstrip("."))
+            return Heading("abstract" if low == "abstract" else "section", text.rstrip("."))
+        if back:
+            return None
+        m = _NUMBERED.match(text)
+        if (
+            self.plain_numbers
+            and m
+            and len(text.split()) <= 8
+            and not text.endswith((".", ",", ";", ":"))
+            and m.group(2)[0].isupper()
+            and _title_ok(m.group(2))
+            and _follows(m.group(1), self.last)
+        ):
+            self.last = tuple(m.group(1).split("."))
+            return Heading("section", m.group(2), m.group(1), m.group(1).count(".") + 1)
+        return self._ieee_subsection(text)
 
     def _ieee_subsection(self, text: str) -> Heading | None:
         """IEEE sets "A. Subsection" in italics, no bolder or larger than the text."""
@@ -287,14 +314,15 @@ def _recase(title: str) -> str:
 
 
 def _prose_at(lines: Sequence[Line], i: int) -> bool:
-    """Two long lines of one size: a paragraph (an abstract with no heading), not names."""
+    """Two long lines of one size, or two justified ones: a paragraph (an abstract with no
+    heading, or the text of a column), not names."""
     nxt = lines[i + 1] if i + 1 < len(lines) else None
-    return (
-        nxt is not None
-        and abs(lines[i].size - nxt.size) < 0.3
-        and all(len(ln.text.split()) >= 10 for ln in (lines[i], nxt))
-        and same_column(lines[i], nxt)
-    )
+    if nxt is None or abs(lines[i].size - nxt.size) >= 0.3 or not same_column(lines[i], nxt):
+        return False
+    words = min(len(ln.text.split()) for ln in (lines[i], nxt))
+    justified = abs(lines[i].x0 - nxt.x0) < 3 and abs(lines[i].x1 - nxt.x1) < 3
+    named = any(_AFFILIATION.search(ln.text) for ln in (lines[i], nxt))
+    return words >= 10 or (words >= 6 and justified and not named)
 
 
 def _names(lines: Sequence[Line]) -> list[str]:
