@@ -230,6 +230,84 @@ EXPECTED = [
         tables=1,
     ),
     Expected(
+        "pdf_generated/sigconf.pdf",
+        "Sparse Routing for Long-Context Retrieval",
+        3,
+        (
+            "1 Introduction",
+            "2 Related Work",
+            "3 Method",
+            "4 Experiments",
+            "5 Conclusion",
+        ),
+        4,
+        (
+            "On the LongBench suite it reaches 71.3% accuracy while reading 9 times fewer tokens",
+            "Hierarchical indexes cluster passages and search the nearest clusters first, which is "
+            "the closest idea to ours, but their clusters are fixed before training and never see "
+            "a query.",
+        ),
+        ("ACM Reference Format", "CCS Concepts"),
+        tables=1,
+    ),
+    Expected(
+        "pdf_generated/llncs.pdf",
+        "Sparse Routing for Long-Context Retrieval",
+        3,
+        (
+            "1 Introduction",
+            "2 Related Work",
+            "3 Method",
+            "4 Experiments",
+            "5 Conclusion",
+        ),
+        4,
+        (
+            "On the LongBench suite it reaches 71.3% accuracy while reading 9 times fewer tokens",
+            "Hierarchical indexes cluster passages and search the nearest clusters first, which is "
+            "the closest idea to ours, but their clusters are fixed before training and never see "
+            "a query.",
+        ),
+        ("Keywords",),
+        tables=1,
+    ),
+    Expected(
+        "pdf_generated/elsarticle.pdf",
+        "Sparse Routing for Long-Context Retrieval",
+        3,
+        (
+            "1 Introduction",
+            "2 Related Work",
+            "3 Method",
+            "4 Experiments",
+            "5 Conclusion",
+        ),
+        4,
+        (
+            "On the LongBench suite it reaches 71.3% accuracy while reading 9 times fewer tokens",
+            "Hierarchical indexes cluster passages and search the nearest clusters first, which is "
+            "the closest idea to ours, but their clusters are fixed before training and never see "
+            "a query.",
+        ),
+        ("Preprint submitted to Elsevier",),
+        tables=1,
+    ),
+    Expected(
+        "pdf_generated/revtex.pdf",
+        "Sparse Routing for Long-Context Retrieval",
+        3,
+        ("Introduction", "Related Work", "Method", "Experiments", "Conclusion"),
+        4,
+        (
+            "On the LongBench suite it reaches 71.3% accuracy while reading 9 times fewer tokens",
+            "Hierarchical indexes cluster passages and search the nearest clusters first, which is "
+            "the closest idea to ours, but their clusters are fixed before training and never see "
+            "a query.",
+        ),
+        ("Tsinghua University",),
+        tables=1,
+    ),
+    Expected(
         "pdf_generated/report.pdf",
         "Sparse Routing for Long-Context Retrieval: A Technical Report on Sharded Indexes",
         3,

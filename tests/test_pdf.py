@@ -158,6 +158,15 @@ def test_ieee_roman_sections_italic_subsections_and_table_label() -> None:
     table = next(b for s in doc.sections for b in s.blocks if b.kind == "table")
     assert table.label == "Table I" and "LONGBENCH" in (table.caption or "")
     assert "| SparseRoute | 71.3 | 0.11 | 38 |" in table.text
+    assert table.text.startswith("| Method | Accuracy | Tokens read | Latency (ms) |")
+
+
+@pytest.mark.parametrize("layout", ["llncs", "revtex", "sigconf", "elsarticle"])
+def test_a_header_set_close_is_the_first_row(layout: str) -> None:
+    doc = parse_pdf((FIXTURES / f"pdf_generated/{layout}.pdf").read_bytes())
+    table = next(b for s in doc.sections for b in s.blocks if b.kind == "table")
+    assert table.text.startswith("| Method | Accuracy | Tokens read | Latency (ms) |")
+    assert "Method Accuracy" not in " ".join(b.text for s in doc.sections for b in s.blocks)
 
 
 def test_printed_contents_page_of_a_report() -> None:

@@ -101,6 +101,10 @@ class Headings:
                 found[_style(ln)] += 1
         top = {s for s, n in found.items() if n >= 2 and s[0] > body * 1.04}
         self.top_styles = {s for s in top if s[1]} or top
+        # APS/REVTeX: unnumbered headings in bold capitals at the size of the text
+        self.caps_styles = {
+            _style(ln) for ln in lines if _NAMED.match(ln.text) and ln.bold and ln.text.isupper()
+        }
         numbered = sum(bool(_NUMBERED.match(ln.text)) and _styled(ln, body) for ln in lines)
         self.unnumbered_paper = numbered < 2 and bool(self.top_styles)
         self.plain_numbers = numbered < 2  # fonts that say nothing of weight, or plain headings
@@ -160,8 +164,8 @@ class Headings:
 
     def _plain(self, line: Line, text: str, back: bool) -> Heading | None:
         """A heading set like the text: a line that is only "References" (or another
-        section name), IEEE's italic "A. Subsection", and numbered headings in a paper
-        whose fonts do not mark any heading."""
+        section name), IEEE's italic "A. Subsection", a numbered subsection that follows on,
+        and any numbered heading in a paper whose fonts do not mark headings."""
         named = _NAMED.match(text.rstrip("."))
         if named and not line.figure:
             low = text.lower().rstrip(".")
@@ -171,8 +175,9 @@ class Headings:
         if back:
             return None
         m = _NUMBERED.match(text)
+        sub = m is not None and "." in m.group(1)  # 3.1: italic in Elsevier's and others' styles
         if (
-            self.plain_numbers
+            (self.plain_numbers or sub)
             and m
             and len(text.split()) <= 8
             and not text.endswith((".", ",", ";", ":"))
@@ -194,6 +199,8 @@ class Headings:
 
     def _unnumbered(self, line: Line, text: str) -> Heading | None:
         words = text.split()
+        if text.isupper() and _style(line) in self.caps_styles and len(words) <= 10:
+            return Heading("section", text)
         if (
             _style(line) in self.top_styles
             and len(words) <= 10
@@ -462,6 +469,8 @@ def build_document(
         ),
         len(lines),
     )
+    unheaded = _unheaded_references(lines, front.start) if refs_at == len(lines) else None
+    refs_at = unheaded if unheaded is not None else refs_at
     notes = footnote_lines(lines, {p.index: p.width / 2 for p in pages}, refs_at)
     tables, figures = float_regions(lines, body, cols, notes)
     rows = {id(r) for rs in tables.values() for r in rs}
@@ -470,6 +479,9 @@ def build_document(
     consumed: set[int] = set()
     for i in range(front.start, len(lines)):
         ln = lines[i]
+        if i == unheaded:
+            walk.flush()
+            walk.mode = "refs"
         if i in notes:
             note_lines.append(ln)
             continue
@@ -529,6 +541,16 @@ def build_document(
             set(re.findall(r"https?://[\w-]+(?:\.[\w-]+)+(?:/[^\s)\]}>,]*[^\s)\]}>,.])?", text))
         ),
     )
+
+
+def _unheaded_references(lines: Sequence[Line], start: int) -> int | None:
+    """Where a bibliography with no heading begins (APS journals): the last line opening
+    "[1]", in the second half of the paper, with a "[2]" soon after it."""
+    for i in range(len(lines) - 1, start - 1, -1):
+        if lines[i].text.startswith("[1]"):
+            follows = any(ln.text.startswith("[2]") for ln in lines[i + 1 : i + 40])
+            return i if follows and i > start + (len(lines) - start) // 2 else None
+    return None
 
 
 def _wrapped(lines: Sequence[Line], i: int, heads: Headings) -> list[int]:

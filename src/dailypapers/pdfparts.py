@@ -200,7 +200,8 @@ def paragraph_break(prev: Line, cur: Line, cols: Columns, spacing: float) -> boo
     short = prev.x1 < cols.right(prev) - 2.5 * size
     if abs(prev.size - cur.size) > 0.15 * max(prev.size, cur.size):
         return True
-    if 0.7 * size < cur.x0 - cols.left(cur) < 6 * size:
+    left = prev.x0 if same_column(prev, cur) and prev.base > cur.base else cols.left(cur)
+    if 0.7 * size < cur.x0 - left < 6 * size:  # a first-line indent
         return True
     if same_column(prev, cur) and prev.base - cur.base > 1.5 * spacing:
         return True
@@ -273,21 +274,27 @@ def tabular(line: Line) -> bool:
     return numbers >= 3 and numbers >= 0.5 * len(tokens)
 
 
+def _words(cell: tuple[float, float, str]) -> list[tuple[float, float, str]]:
+    """A cell's words, each placed in proportion to its offset in the cell."""
+    x0, x1, text = cell
+    step = (x1 - x0) / max(len(text), 1)
+    out, at = [], 0
+    for word in text.split():
+        at = text.index(word, at)
+        out.append((x0 + at * step, x0 + (at + len(word)) * step, word))
+        at += len(word)
+    return out
+
+
 def _row(line: Line) -> list[tuple[float, float, str]]:
-    """A row's cells; a cell of numbers set closer than the cell gap is split at its spaces,
-    each number placed in proportion to its offset in the cell."""
+    """A row's cells; a cell of numbers set closer than the cell gap is split at its spaces."""
     out = []
-    for x0, x1, text in line.cells:
-        tokens = text.split()
+    for cell in line.cells:
+        tokens = cell[2].split()
         if len(tokens) > 1 and sum(bool(_NUMERIC.match(t)) for t in tokens) >= len(tokens) - 1:
-            step = (x1 - x0) / max(len(text), 1)
-            at = 0
-            for t in tokens:
-                at = text.index(t, at)
-                out.append((x0 + at * step, x0 + (at + len(t)) * step, t))
-                at += len(t)
+            out.extend(_words(cell))
         else:
-            out.append((x0, x1, text))
+            out.append(cell)
     return out
 
 
@@ -304,8 +311,8 @@ def table_markdown(rows: Sequence[Line]) -> str:
         out = [""] * width
         if len(row) == width:
             out = [c for _, _, c in row]
-        else:
-            for a, b, c in row:
+        else:  # fewer cells (a header set close): each word goes to its nearest column
+            for a, b, c in (w for cell in row for w in _words(cell)):
                 col = min(range(width), key=lambda k: abs(centres[k] - (a + b) / 2))
                 out[col] = f"{out[col]} {c}".strip()
         table.append([c.replace("|", "\\|") for c in out])
@@ -420,7 +427,7 @@ def float_regions(
         end = i + 1 if bare_label(ln) and i + 1 < len(lines) else i
         while (
             end + 1 < len(lines)
-            and not tabular(lines[end + 1])
+            and not _starts_rows(lines, end + 1)
             and not paragraph_break(lines[end], lines[end + 1], cols, body * 1.2)
         ):
             end += 1
@@ -450,7 +457,7 @@ def _run(lines: Sequence[Line], at: int, step: int, ok, skip: set[int]) -> list[
     while 0 <= j < len(lines) and lines[j].page == page and j not in skip and len(out) < 80:
         if ok(lines[j]):
             out.append(j)
-        elif out and 0 <= j + step < len(lines) and ok(lines[j + step]) and _bridge(lines[j]):
+        elif 0 <= j + step < len(lines) and ok(lines[j + step]) and _bridge(lines[j]):
             out.append(j)  # a one-cell row (a spanning header) between two tabular rows
         else:
             break
@@ -458,6 +465,19 @@ def _run(lines: Sequence[Line], at: int, step: int, ok, skip: set[int]) -> list[
     return out
 
 
+def _starts_rows(lines: Sequence[Line], i: int) -> bool:
+    """Rows begin at line i: it is tabular, or a header set close above a tabular row."""
+    nxt = lines[i + 1] if i + 1 < len(lines) else None
+    return tabular(lines[i]) or (nxt is not None and _bridge(lines[i]) and tabular(nxt))
+
+
 def _bridge(line: Line) -> bool:
-    """A one-cell row (a spanning header) may sit between two tabular rows; a heading not."""
-    return len(line.text) < 40 and not _HEADING_NUMBER.match(line.text)
+    """A row set close (a header, a spanning label) may sit next to tabular rows; a heading
+    or the end of a sentence not."""
+    text = line.text.strip()
+    return (
+        len(text.split()) <= 8
+        and not text.endswith((".", ":"))
+        and not _HEADING_NUMBER.match(text)
+        and not CAPTION.match(text)
+    )
