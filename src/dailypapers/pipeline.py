@@ -301,13 +301,15 @@ class Day:
 
     async def paper(self, paper: Paper) -> PaperResult:
         try:
-            doc, fallbacks = await self.read(paper)
-            result = await self.analyse(paper, doc, fallbacks)
+            result = self.archived(paper)
+            if result is None:
+                doc, fallbacks = await self.read(paper)
+                result = await self.analyse(paper, doc, fallbacks)
             self.store.record_paper(self.run_id, paper.id, "ok", None)
             log.info(
                 "%s: read from %s, grounding %.0f%%",
                 paper.id,
-                doc.source,
+                result.provenance.source if result.provenance else "?",
                 100 * ((result.grounding.score if result.grounding else None) or 0),
             )
             return result
@@ -325,6 +327,23 @@ class Day:
             self.emit(Event("failed", paper.id, calls=tuple(calls), reason=reason))
             self.store.record_paper(self.run_id, paper.id, "failed", reason)
             return PaperResult(paper=paper, status="failed", error=reason)
+
+    def archived(self, paper: Paper) -> PaperResult | None:
+        """The stored analysis of the stored reading, found from the archive's index without
+        unpacking the document: a re-run costs a query per paper."""
+        if self.opts.refresh or self.opts.reanalyse or paper.title == paper.id:
+            return None
+        read_as = self.store.read_as(paper.id)
+        if read_as is None:
+            return None
+        version, source = read_as
+        model, prompt_version = self.analyser.key
+        lang = self.analyser.settings.lang
+        cached = self.store.analysis(paper, version, model, prompt_version, lang)
+        if not (cached and cached.provenance and cached.provenance.source == source):
+            return None
+        self.emit(Event("analysed", paper.id, source=source, from_archive=True))
+        return cached.model_copy(update={"paper": paper})
 
     async def read(self, paper: Paper) -> tuple[Document, list[str]]:
         """The stored document, unless --refresh asks to read every source again or a

@@ -282,8 +282,15 @@ class Store:
 
     def needs_reading(self, arxiv_id: str) -> bool:
         """Never read, or a re-read is due (without unpacking the document)."""
-        row = self._newest("transient, rereads", arxiv_id)
-        return row is None or reread_due(bool(row[0]), row[1])
+        return self.read_as(arxiv_id) is None
+
+    def read_as(self, arxiv_id: str) -> tuple[str, str] | None:
+        """(version, source) of the newest stored reading, from the index alone, unless a
+        re-read is due: enough to find a stored analysis without unpacking the document."""
+        row = self._newest("version, source, transient, rereads", arxiv_id)
+        if row is None or reread_due(bool(row[2]), row[3]):
+            return None
+        return row[0], row[1]
 
     # analyses
     def save_analysis(
