@@ -231,16 +231,16 @@ class Net:
         try:
             async for attempt in retrying:
                 with attempt:
-                    return await self._attempt(svc, url, params, cap, attempt.retry_state)
+                    n = attempt.retry_state.attempt_number
+                    return await self._attempt(svc, url, params, cap, n)
         except _Again as last:
             return self._give_up(svc, url, last)
         raise AssertionError("unreachable")  # tenacity returns or raises
 
     async def _attempt(
-        self, svc: Service, url: str, params: dict | None, cap: int, state: RetryCallState
+        self, svc: Service, url: str, params: dict | None, cap: int, n: int
     ) -> httpx.Response:
-        """One try: the response if it is final, else _Again saying how long to wait."""
-        n = state.attempt_number
+        """Try `n`: the response if it is final, else _Again saying how long to wait."""
         try:
             resp = await self._send(svc, url, params, cap)
         except (httpx.TimeoutException, httpx.TransportError) as e:

@@ -229,6 +229,7 @@ def wrapped(lines: Sequence[Line], i: int, heads: Headings) -> list[int]:
 
 
 def peek(heads: Headings, line: Line, unnumbered: bool = True) -> Heading | None:
+    """What the line would be, without moving the numbering on."""
     last = heads.last
     found = heads.match(line, back=False, unnumbered=unnumbered)
     heads.last = last

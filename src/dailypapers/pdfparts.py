@@ -115,29 +115,26 @@ def drop_contents(lines: list[Line], pages: int) -> list[Line]:
     ending with page numbers that never go down. Its lines would pass for headings."""
     drop: set[int] = set()
     run: list[int] = []
+    last = 0  # the page number the run's last entry points to
     for i, line in enumerate([*lines, None]):
         m = _contents_entry(line) if line is not None and line.page < 8 else None
         page = int(m.group(2)) if m else -1
-        if m and 0 < page <= pages and (not run or page >= _entry_page(lines[run[-1]])):
+        if m and 0 < page <= pages and (not run or page >= last):
             run.append(i)
+            last = page
             continue
         if len(run) >= 4:
             drop.update(run)
             first = run[0]
             if first and re.fullmatch(r"(?i)(table of )?contents", lines[first - 1].text.strip()):
                 drop.add(first - 1)
-        run = [i] if m and 0 < page <= pages else []
+        run, last = ([i], page) if m and 0 < page <= pages else ([], 0)
     return [ln for i, ln in enumerate(lines) if i not in drop]
 
 
 def _contents_entry(line: Line) -> re.Match[str] | None:
     text = line.text
     return _CONTENTS_ENTRY.match(text) if text[-1:].isdigit() and len(text) < 150 else None
-
-
-def _entry_page(line: Line) -> int:
-    m = _contents_entry(line)
-    return int(m.group(2)) if m else 0
 
 
 @dataclass(slots=True)

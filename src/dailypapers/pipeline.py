@@ -334,9 +334,10 @@ class Day:
         if self.opts.refresh or self.opts.reanalyse or paper.title == paper.id:
             return None
         read_as = self.store.read_as(paper.id)
-        if read_as is None:
-            return None
-        version, source = read_as
+        return self.reuse(paper, *read_as) if read_as else None
+
+    def reuse(self, paper: Paper, version: str, source: str) -> PaperResult | None:
+        """The stored analysis of this reading (version and source), by this analyser."""
         model, prompt_version = self.analyser.key
         lang = self.analyser.settings.lang
         cached = self.store.analysis(paper, version, model, prompt_version, lang)
@@ -370,14 +371,9 @@ class Day:
     async def analyse(self, paper: Paper, doc: Document, fallbacks: list[str]) -> PaperResult:
         if paper.title == paper.id and doc.title:  # a paper asked for by id alone
             paper = paper.model_copy(update={"title": doc.title})
+        if not self.opts.reanalyse and (cached := self.reuse(paper, doc.version or "", doc.source)):
+            return cached
         model, prompt_version = self.analyser.key
-        if not self.opts.reanalyse:
-            cached = self.store.analysis(
-                paper, doc.version or "", model, prompt_version, self.analyser.settings.lang
-            )
-            if cached and cached.provenance and cached.provenance.source == doc.source:
-                self.emit(Event("analysed", paper.id, source=doc.source, from_archive=True))
-                return cached.model_copy(update={"paper": paper})
         analysis, prov, calls = await self.analyser.analyse(doc, paper)
         self.emit(Event("analysed", paper.id, source=doc.source, calls=tuple(calls)))
         analysis, grounding, more = await self.check(doc, paper, analysis)
