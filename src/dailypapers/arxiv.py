@@ -135,6 +135,16 @@ def version_from_url(url: str) -> str | None:
     return m.group(1) if m else None
 
 
+def paper_by_id(arxiv_id: str, meta: ArxivMeta | None) -> Paper:
+    """A paper asked for by id rather than listed: what the export API says of it."""
+    return Paper(
+        id=arxiv_id,
+        title=meta.title if meta else arxiv_id,
+        abstract=meta.summary if meta else "",
+        authors=meta.authors if meta else [],
+    )
+
+
 def abstract_document(paper: Paper, meta: ArxivMeta | None) -> Document:
     """The last resort: what the listing and the API say about the paper."""
     abstract = paper.abstract or (meta.summary if meta else "")

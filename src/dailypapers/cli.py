@@ -153,7 +153,6 @@ def read(
     Example: dailypapers read 2501.11120
     """
     from . import arxiv
-    from .models import Paper
     from .net import Net
 
     if not valid_id(arxiv_id):
@@ -164,13 +163,7 @@ def read(
         async with Net(settings) as net:
             base = split_version(arxiv_id)[0]
             meta = (await arxiv.try_meta(net, [base])).get(base)
-            paper = Paper(
-                id=base,
-                title=meta.title if meta else base,
-                abstract=meta.summary if meta else "",
-                authors=meta.authors if meta else [],
-            )
-            return await arxiv.read_paper(net, paper, meta)
+            return await arxiv.read_paper(net, arxiv.paper_by_id(base, meta), meta)
 
     reading = asyncio.run(go())
     doc, reasons = reading.doc, reading.fallbacks

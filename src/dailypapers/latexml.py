@@ -308,7 +308,6 @@ def _walk(el: etree._Element, sections: list[Section], parent: Section | None) -
         "ltx_dates",
         "ltx_classification",
         "ltx_keywords",
-        "ltx_TOC",  # the paper's own \tableofcontents
     )
     current = parent  # where loose blocks go: the enclosing section, or an untitled opening
     for child in el:
@@ -355,7 +354,7 @@ def _new_section(el: etree._Element, level: int, parent: Section | None) -> Sect
 
 def _blocks(el: etree._Element) -> list[Block]:
     """Blocks of one content element, recursing through containers."""
-    if el.tag == "nav" or has_class(el, "ltx_TOC"):
+    if el.tag == "nav" or has_class(el, "ltx_TOC"):  # the paper's own \tableofcontents
         return []
     if has_class(el, "ltx_p") or (el.tag == "p" and not len(el.xpath("./*[self::div]"))):
         text = text_of(el)

@@ -209,14 +209,7 @@ async def run_one(
     async def find(net: Net) -> Work:
         wanted = opts.refresh or store.needs_reading(base)
         meta = await arxiv.try_meta(net, [base]) if wanted else {}
-        m = meta.get(base)
-        paper = Paper(
-            id=base,
-            title=m.title if m else base,
-            abstract=m.summary if m else "",
-            authors=m.authors if m else [],
-        )
-        return Work(base, "paper", [paper], meta)
+        return Work(base, "paper", [arxiv.paper_by_id(base, meta.get(base))], meta)
 
     return await run(settings, opts, store, find, transport=transport)
 
