@@ -15,6 +15,7 @@ from lxml import html as lxml_html
 from .errors import ConversionFailed, ParseError
 from .invisible import find_invisible, hidden_text
 from .models import Author, Block, Document, Role, Section, classify_section
+from .names import AFFILIATION
 
 SECTION_LEVELS = {
     "ltx_section": 1,
@@ -24,12 +25,6 @@ SECTION_LEVELS = {
     "ltx_paragraph": 4,
     "ltx_subparagraph": 5,
 }
-_AFFILIATION = re.compile(
-    r"univ|institut|college|school|lab\b|laborator|academy|department|dept\.|center|centre|"
-    r"inc\.|corp|ltd|gmbh|research|google|microsoft|meta\b|nvidia|openai|deepmind|alibaba|"
-    r"tencent|bytedance|huawei|equal contribution|correspond|@|\bai$",
-    re.I,
-)
 _CONTROLS = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _MARK = "\u2063"  # invisible separator: marks where a superscript stood
 _NEXT_AUTHOR = "\n&"  # LaTeXML writes \And as "&" at the start of a line of the author block
@@ -269,7 +264,7 @@ def _split_person_lines(lines: list[str]) -> tuple[list[str], list[str]]:
     names: list[str] = []
     affiliations: list[str] = []
     for line in lines:
-        if affiliations or line.startswith(_MARK) or _AFFILIATION.search(line):
+        if affiliations or line.startswith(_MARK) or AFFILIATION.search(line):
             line = line.replace(_MARK, "  ")
             affiliations.extend(p for p in re.split(r"\s{2,}|\u2003", line) if p.strip())
             continue

@@ -1,9 +1,6 @@
 """Positioned lines of a PDF → Document: title, authors, abstract, section tree, tables,
-captions, footnotes and references, read from fonts and geometry. Pure functions.
-
-Headings are told from prose by style (bold, larger or upper-case) as well as by pattern, so
-a bibliography entry starting "A Askell" is not "Appendix A" and a numbered affiliation line
-is not section 1; numbered headings must follow on from the previous one."""
+captions, footnotes and references, read from fonts and geometry (headings: pdfheadings).
+Pure functions."""
 
 from __future__ import annotations
 
@@ -13,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .models import Author, Block, BlockKind, Document, Section, classify_section
+from .names import AFFILIATION
 from .pdfheadings import META, Heading, Headings, peek, wrapped
 from .pdflines import Line, Page
 from .pdfparts import (
@@ -34,13 +32,6 @@ from .pdfparts import (
 )
 
 _RUN_IN_ABSTRACT = re.compile(r"(?i)^abstract\s*[—–\-:.]\s*(\S.*)$")
-_AFFILIATION = re.compile(
-    r"@|https?:|\{|univ|institut|college|school|lab\b|labs\b|laborator|research|inc\.?$|"
-    r"corp|company|department|dept\.|centre|center|academy|foundation|hospital|google|"
-    r"microsoft|deepmind|openai|meta ai|nvidia|amazon|alibaba|tencent|bytedance|huawei|"
-    r"equal contribution|corresponding|work done|correspondence|\bUSA\b|\bChina\b",
-    re.I,
-)
 _NOT_A_NAME = re.compile(  # lines set under a title: arxiv.sty's "A PREPRINT" and the like
     r"(?i)^(a )?(preprint|technical report|working paper|draft|under review|extended abstract)"
 )
@@ -135,7 +126,7 @@ def _prose_at(lines: Sequence[Line], i: int) -> bool:
         return False
     words = min(len(ln.text.split()) for ln in (lines[i], nxt))
     justified = abs(lines[i].x0 - nxt.x0) < 3 and abs(lines[i].x1 - nxt.x1) < 3
-    named = any(_AFFILIATION.search(ln.text) for ln in (lines[i], nxt))
+    named = any(AFFILIATION.search(ln.text) for ln in (lines[i], nxt))
     return words >= 10 or (words >= 6 and justified and not named)
 
 
@@ -148,12 +139,12 @@ def _names(lines: Sequence[Line]) -> list[str]:
     for ln in lines:
         if ln.marked or ln.figure:
             continue
-        affiliation = bool(_AFFILIATION.search(ln.text))
+        affiliation = bool(AFFILIATION.search(ln.text))
         if size is not None and ln.size < size - 0.6:
             continue
         for piece in ln.pieces:
             for part in re.split(r",|;|\band\b|&|\s{2,}", piece):
-                if affiliation and _AFFILIATION.search(part):
+                if affiliation and AFFILIATION.search(part):
                     break
                 name = _name(part.strip(" ∗*†‡§¶"))
                 if name and name not in names:
@@ -168,7 +159,7 @@ def _name(part: str) -> str | None:
     if part.isupper():
         part = part.title()
     words = part.split()
-    if not 2 <= len(words) <= 5 or any(c.isdigit() for c in part) or _AFFILIATION.search(part):
+    if not 2 <= len(words) <= 5 or any(c.isdigit() for c in part) or AFFILIATION.search(part):
         return None
     for w in words:
         if w.lower() in _PARTICLES:
