@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import typer.testing
 
 from dailypapers.config import ENV, ENV_HOME
 
 from servers import FIXTURES, LocalServer, Recordings, ScriptedLLM
+
+# typer's test runner builds the click command from the functions' signatures on every call
+# (tens of ms); the installed script builds it once per process, and so do the tests.
+typer.testing._get_command = functools.cache(typer.testing._get_command)
 
 # Which recorded page stands in for which paper of the recorded 2026-02-11 day. The pages are
 # other real papers: the tests check that the tool reads what it is served, not that arXiv
@@ -34,7 +40,7 @@ HTML_PAGES = {
 PDFS = {
     "2206.10883": "pdf/2206.10883v3.pdf",
     "2304.02623": "pdf/2304.02623v1.pdf",
-    DAY_IDS[6]: "pdf/2206.10883v3.pdf",
+    DAY_IDS[6]: "pdf_generated/sigconf.pdf",
     DAY_IDS[7]: "pdf/2304.02623v1.pdf",
     DAY_IDS[8]: "pdf/2304.02623v1.pdf",
 }

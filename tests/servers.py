@@ -5,6 +5,7 @@ ordinary configuration (HF_ENDPOINT, DAILYPAPERS_ARXIV_URL, OPENAI_BASE_URL, ...
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import re
 import threading
@@ -74,7 +75,9 @@ class LocalServer:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _H)
         self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        # shutdown() waits for the serving loop's next poll: 0.5 s by default, per test
+        serve = functools.partial(self.httpd.serve_forever, poll_interval=0.02)
+        self.thread = threading.Thread(target=serve, daemon=True)
         self.thread.start()
 
     @property

@@ -189,11 +189,12 @@ def test_a_second_run_of_the_same_day_waits_for_the_first(recordings, clean_env)
         held.flush()
         fcntl.flock(held, fcntl.LOCK_EX)
         proc = dp("report", DAY, "--top", "3", "--no-llm", "-o", "-")
-        time.sleep(4)
-        assert proc.poll() is None  # waiting
-    out, err = proc.communicate(timeout=60)
+        said = proc.stderr.readline()  # the first thing it says
+        assert "another run of 2026-02-11 is in progress (pid 4242); waiting" in said
+        time.sleep(0.5)
+        assert proc.poll() is None  # still waiting
+    out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 0 and out.count("## 📄") == 3
-    assert "another run of 2026-02-11 is in progress (pid 4242); waiting" in err
 
 
 def test_concurrent_first_runs_create_the_archive_safely(clean_env) -> None:

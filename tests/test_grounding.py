@@ -7,7 +7,6 @@ import pytest
 from dailypapers.extract import analyse_without_llm
 from dailypapers.grounding import PaperIndex as Prepared
 from dailypapers.grounding import ground, numbers
-from dailypapers.latexml import parse_html
 from dailypapers.models import (
     Analysis,
     Block,
@@ -19,8 +18,8 @@ from dailypapers.models import (
     Section,
     UsageGuide,
 )
-from dailypapers.pdf import parse_pdf
 
+from grounding_corpus import document
 from servers import FIXTURES
 
 PAPER = Document(
@@ -186,8 +185,7 @@ FIXTURE_PAPERS = sorted(
 @pytest.mark.parametrize("path", FIXTURE_PAPERS, ids=lambda p: p.name)
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_no_llm_analysis_is_fully_verified(path, lang) -> None:
-    data = path.read_bytes()
-    doc = parse_pdf(data) if path.suffix == ".pdf" else parse_html(data)
+    doc = document(str(path.relative_to(FIXTURES)))
     paper = Paper(id="x", title=doc.title, ai_keywords=["k1", "k2"])
     a = analyse_without_llm(doc, paper, lang)
     g = ground(a, doc)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 
@@ -11,7 +10,7 @@ from typer.testing import CliRunner
 
 from dailypapers import pipeline
 from dailypapers.analyse import pack, user_message
-from dailypapers.cli import app
+from dailypapers.cli import app, run_async
 from dailypapers.config import load_settings
 from dailypapers.llm import extract_json, strict_schema
 from dailypapers.models import Analysis, Block, Document, Paper, Section
@@ -26,9 +25,7 @@ def analyse(arxiv_id: str = PAPER, **opts):
     settings = load_settings()
     store = Store(settings.db_path)
     try:
-        report, _ = asyncio.run(
-            pipeline.run_one(settings, arxiv_id, pipeline.Options(**opts), store)
-        )
+        report, _ = run_async(pipeline.run_one(settings, arxiv_id, pipeline.Options(**opts), store))
         return report.papers[0], store.db.execute(
             "SELECT rung, input_tokens, output_tokens, error FROM llm_calls"
         ).fetchall()

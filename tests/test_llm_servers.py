@@ -3,13 +3,11 @@ answers, and a whole day is run against it with the default concurrency."""
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from typer.testing import CliRunner
 
 from dailypapers import pipeline
-from dailypapers.cli import app
+from dailypapers.cli import app, run_async
 from dailypapers.config import load_settings
 from dailypapers.store import Store
 
@@ -26,7 +24,7 @@ def run_day(top: int | None = None, **opts):
     store = Store(settings.db_path)
     try:
         options = pipeline.Options(period=DAY, top=top, **opts)
-        report, stats = asyncio.run(pipeline.run_report(settings, options, store))
+        report, stats = run_async(pipeline.run_report(settings, options, store))
         calls = store.db.execute("SELECT rung, error FROM llm_calls").fetchall()
         return report, stats, calls
     finally:
@@ -45,7 +43,7 @@ def fmt(request: dict) -> str | None:
 def test_server_without_json_schema_under_concurrency(llm, monkeypatch) -> None:
     monkeypatch.setenv("DAILYPAPERS_CONCURRENCY", "8")
     llm.rejects = {"json_schema": DEEPSEEK_REFUSAL}
-    llm.delay = 0.3  # requests overlap
+    llm.delay = 0.15  # requests overlap
     report, stats, calls = run_day(top=16)
     assert [p.status for p in report.papers] == ["ok"] * 16
     assert {p.provenance.rung for p in report.papers} == {"json_object"}
@@ -62,7 +60,7 @@ def test_requests_in_flight_move_down_when_a_remembered_rung_stops_working(
     monkeypatch.setenv("DAILYPAPERS_CONCURRENCY", "8")
     run_day(top=8)  # json_schema is confirmed and remembered
     llm.rejects = {"json_schema": DEEPSEEK_REFUSAL}
-    llm.delay = 0.3
+    llm.delay = 0.15
     before = len(llm.requests)
     report, stats, _ = run_day(top=8, reanalyse=True)
     assert stats.failed == 0 and {p.provenance.rung for p in report.papers} == {"json_object"}

@@ -83,16 +83,18 @@ def test_latexml_parser_on_arbitrary_bytes(page: bytes) -> None:
     only_our_errors(parse_html, page)
 
 
-@FAST
+@settings(max_examples=60, deadline=3000, suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(0, len(PAGE) - 1), st.integers(1, 5000), HTMLISH)
 def test_latexml_parser_on_a_real_page_cut_and_spliced(at: int, cut: int, splice: str) -> None:
     only_our_errors(parse_html, PAGE[:at] + splice + PAGE[at + cut :])
 
 
-PDF = (FIXTURES / "pdf/2304.02623v1.pdf").read_bytes()
+# A small pdfTeX file: damage lands in fonts, text and the cross-reference table, not mostly
+# in image data as it would in an arXiv PDF of 1 MB.
+PDF = (FIXTURES / "pdf_generated/ieee.pdf").read_bytes()
 
 
-@settings(max_examples=40, deadline=10000, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=10000, suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(0, len(PDF) - 1), st.binary(min_size=1, max_size=200))
 def test_pdf_reader_on_damaged_files(at: int, junk: bytes) -> None:
     only_our_errors(parse_pdf, PDF[:at] + junk + PDF[at + len(junk) :])

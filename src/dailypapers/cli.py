@@ -8,7 +8,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,6 +47,19 @@ app = typer.Typer(
 out = Console()
 err = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
+
+
+def run_async(work: Coroutine[Any, Any, T]) -> T:
+    """asyncio.run, minus a cost of Python 3.11: restoring the Ctrl-C handler formats the main
+    task with its result (signal._int_to_enum), twice, and a day's report is slow to format."""
+    result: list[T] = []
+
+    async def main() -> None:
+        result.append(await work)
+
+    asyncio.run(main())
+    return result[0]
 
 
 def one_line_errors(fn: F) -> F:
@@ -122,7 +135,7 @@ def list_cmd(
                 return await hf.latest_day(net, datetime.now(UTC).date(), notes=notes)
             return period, await hf.fetch_listing(net, period, kind, notes)
 
-    label, papers = asyncio.run(go())
+    label, papers = run_async(go())
     tell_warnings(notes)
     if as_json:
         out.print_json(json.dumps([p.model_dump(mode="json") for p in papers]))
@@ -165,7 +178,7 @@ def read(
             meta = (await arxiv.try_meta(net, [base])).get(base)
             return await arxiv.read_paper(net, arxiv.paper_by_id(base, meta), meta)
 
-    reading = asyncio.run(go())
+    reading = run_async(go())
     doc, reasons = reading.doc, reading.fallbacks
     label = {"html": "arXiv HTML", "pdf": "PDF", "abstract": "abstract only"}[doc.source]
     err.print(
@@ -257,7 +270,7 @@ def report(
         stats = pipeline.Stats()
         try:
             with observer if isinstance(observer, LiveProgress) else nullcontext():
-                result, _ = asyncio.run(
+                result, _ = run_async(
                     pipeline.run_report(settings, opts, store, observer, stats=stats)
                 )
         except KeyboardInterrupt:
@@ -311,7 +324,7 @@ def analyse(
     settings = load_settings(lang=lang, model=model, unverified=unverified)
     opts = pipeline.Options(no_llm=no_llm, reanalyse=reanalyse)
     with opened_store(settings) as store:
-        result, stats = asyncio.run(pipeline.run_one(settings, arxiv_id, opts, store))
+        result, stats = run_async(pipeline.run_one(settings, arxiv_id, opts, store))
     tell_warnings(stats.warnings)
     paper = result.papers[0]
     if paper.status == "failed":

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import functools
 import json
 import re
 import time
@@ -79,9 +80,11 @@ class ServerMemory(Protocol):
     def save_llm_server(self, base_url: str, model: str, profile: ServerProfile) -> None: ...
 
 
+@functools.cache
 def strict_schema(model: type[BaseModel]) -> dict[str, Any]:
     """A JSON schema every server accepts: refs inlined, all fields required, nullable via
-    a type list, no additional properties, no length/pattern/format keywords."""
+    a type list, no additional properties, no length/pattern/format keywords. Made once per
+    model (pydantic takes milliseconds to build it) and shared: callers never change it."""
     raw = model.model_json_schema()
     defs = raw.pop("$defs", {})
 
@@ -141,6 +144,8 @@ class LLM:
     def __init__(self, settings: Settings, memory: ServerMemory | None = None) -> None:
         import openai  # here, not at the top: `show`, `history` and --help never need it
 
+        from .net import tls
+
         self.settings = settings
         self.model = settings.llm_model
         self.client = openai.AsyncOpenAI(
@@ -149,6 +154,7 @@ class LLM:
             timeout=settings.llm_timeout,
             max_retries=settings.llm_retries,
             default_headers={"User-Agent": settings.user_agent},
+            http_client=openai.DefaultAsyncHttpxClient(verify=tls()),
         )
         self.params: dict[str, Any] = {
             "temperature": settings.temperature,
