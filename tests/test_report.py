@@ -46,7 +46,7 @@ def parse_markdown(md: str) -> list[dict]:
             r"^- \*\*(?:链接|Link)\*\*: https://huggingface.co/papers/(\S+)$", block, re.M
         )
         source = re.search(r"^- \*\*(?:阅读来源|Read from)\*\*: (.+)$", block, re.M)
-        headings = re.findall(r"^(\d)\. \*\*(.+?)\*\*：", block, re.M)
+        headings = re.findall(r"^(\d)\. \*\*(.+?)\*\*(?:：|: )", block, re.M)
         papers.append(
             {
                 "title": title and title.group(1),
@@ -164,5 +164,23 @@ def test_min_upvotes_and_top(recordings) -> None:
     popular = [e["paper"]["id"] for e in listing if e["paper"]["upvotes"] >= 30]
     md = cli("report", DAY, "--min-upvotes", "30", "-o", "-", "--quiet").output
     assert [p["id"] for p in parse_markdown(md)] == popular
-    top = parse_markdown(cli("report", DAY, "--top", "2", "-o", "-", "--quiet").output)
-    assert [p["id"] for p in top] == popular[:2]  # the listing is sorted by upvotes
+    top = cli("report", DAY, "--top", "2", "-o", "-", "--quiet").output
+    assert [p["id"] for p in parse_markdown(top)] == popular[:2]  # sorted by upvotes
+    assert f"**筛选**: 赞数最高的 2 篇（共列出 {len(listing)} 篇）" in top
+    assert "**筛选**: 赞数 ≥ 30（共列出" in md
+
+
+def test_filtered_reports_keep_the_full_one_and_say_what_they_show(recordings, clean_env) -> None:
+    cli("report", DAY, "--quiet", "--lang", "en")
+    full = (clean_env / "reports" / f"{DAY}.en.md").read_text()
+    cli("report", DAY, "--top", "5", "--min-upvotes", "1", "--quiet", "--lang", "en")
+    assert (clean_env / "reports" / f"{DAY}.en.md").read_text() == full
+    filtered = (clean_env / "reports" / f"{DAY}.min1-top5.en.md").read_text()
+    assert "**Filter**: the 5 most upvoted · 1+ upvotes (of 50 listed)" in filtered
+    assert "**Filter**" not in full
+    res = cli("report", DAY, "--min-upvotes", "100000", "--quiet", "-o", "-")
+    assert res.exit_code == 0 and " ".join(res.output.split()) == (
+        f"none of the 50 papers listed on {DAY} has 100000+ upvotes: "
+        "lower --min-upvotes to see some"
+    )
+    assert "no papers were listed" in cli("report", "2026-02-14", "-o", "-").output

@@ -280,9 +280,9 @@ def report(
                 "are done and saved; run the same command again to finish"
             ) from None
     if not result.papers:
-        out.print(f"no papers were listed on {result.label}")
+        out.print(nothing_to_report(result))
         return
-    emit(render(result, fmt), output, settings, f"{result.label}.{settings.lang}.{fmt}", quiet)
+    emit(render(result, fmt), output, settings, f"{result.file_stem}.{settings.lang}.{fmt}", quiet)
     if not quiet:
         err.print(summary(stats, settings))
     elif stats.failures:  # cron mails what a job prints: failures are worth a mail
@@ -291,6 +291,18 @@ def report(
     tell_warnings(stats.warnings)
     if stats.failures:
         raise typer.Exit(EXIT_PARTIAL)
+
+
+def nothing_to_report(result: Report) -> str:
+    """An empty report says why: nothing listed, or nothing left by --min-upvotes (--top is
+    at least 1, so it never empties a listing)."""
+    chosen = result.selection
+    if chosen is None or not chosen.listed:
+        return f"no papers were listed on {result.label}"
+    return (
+        f"none of the {chosen.listed} papers listed on {result.label} has "
+        f"{chosen.min_upvotes}+ upvotes: lower --min-upvotes to see some"
+    )
 
 
 def tell_warnings(warnings: list[str]) -> None:

@@ -367,6 +367,20 @@ class PaperResult(BaseModel):
     provenance: Provenance | None = None
 
 
+class Selection(BaseModel):
+    """The filter a report was asked for: the papers it shows are not the whole listing."""
+
+    top: int | None = None  # the N most upvoted
+    min_upvotes: int | None = None
+    listed: int  # papers on the listing before the filter
+
+    @property
+    def slug(self) -> str:
+        """For the file name, so a filtered report never replaces the full one."""
+        parts = [f"min{self.min_upvotes}"] if self.min_upvotes is not None else []
+        return "-".join(parts + ([f"top{self.top}"] if self.top is not None else []))
+
+
 class Report(BaseModel):
     label: str
     kind: ReportKind = "day"
@@ -375,6 +389,7 @@ class Report(BaseModel):
     analyser: AnalyserKind
     model: str | None = None
     note: str | None = None
+    selection: Selection | None = None
     papers: list[PaperResult] = []
 
     @computed_field  # type: ignore[prop-decorator]
@@ -385,6 +400,11 @@ class Report(BaseModel):
         verified = sum(g.count("verified") for g in groundings)
         checked = verified + sum(g.count("unverified") for g in groundings)
         return verified / checked if checked else None
+
+    @property
+    def file_stem(self) -> str:
+        """`2026-02-11`, or `2026-02-11.top5` for a filtered report."""
+        return f"{self.label}.{self.selection.slug}" if self.selection else self.label
 
     @property
     def source_url(self) -> str:

@@ -36,6 +36,7 @@ from .models import (
     PaperResult,
     Report,
     ReportKind,
+    Selection,
 )
 from .net import Net
 from .store import Store
@@ -129,6 +130,7 @@ class Work:
     kind: ReportKind
     papers: list[Paper]
     meta: dict[str, ArxivMeta] = field(default_factory=dict)
+    selection: Selection | None = None  # the filter that chose `papers` from the listing
 
 
 async def run(
@@ -173,7 +175,7 @@ async def run(
     finally:
         await analyser.close()
     log.info("run %d %s: %s", run_id, status, stats.as_dict())
-    return assemble(work.label, work.kind, settings.lang, results, analyser), stats
+    return assemble(work, settings.lang, results, analyser), stats
 
 
 async def run_report(
@@ -191,7 +193,12 @@ async def run_report(
 
     async def find(net: Net) -> Work:
         label, papers = await list_papers(net, store, opts, day, stats.warnings)
-        return Work(label, opts.kind, select(papers, opts.top, opts.min_upvotes))
+        if opts.top is None and opts.min_upvotes is None:
+            return Work(label, opts.kind, papers)
+        chosen = select(papers, opts.top, opts.min_upvotes)
+        return Work(label, opts.kind, chosen, selection=Selection(
+            top=opts.top, min_upvotes=opts.min_upvotes, listed=len(papers)
+        ))
 
     return await run(settings, opts, store, find, observer, transport, stats)
 
@@ -214,17 +221,16 @@ async def run_one(
     return await run(settings, opts, store, find, transport=transport)
 
 
-def assemble(
-    label: str, kind: ReportKind, lang: Lang, results: list[PaperResult], analyser: Analyser
-) -> Report:
+def assemble(work: Work, lang: Lang, results: list[PaperResult], analyser: Analyser) -> Report:
     return Report(
-        label=label,
-        kind=kind,
+        label=work.label,
+        kind=work.kind,
         lang=lang,
         generated_at=datetime.now(UTC),
         analyser=analyser.kind,
         model=analyser.model,
         note=analyser.note(),
+        selection=work.selection,
         papers=results,
     )
 

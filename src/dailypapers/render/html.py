@@ -11,13 +11,16 @@ from ..models import Report
 from .labels import (
     LABELS,
     analyser_label,
+    facts_line,
     grounding_line,
     heading_label,
+    is_web_url,
     provenance_line,
     reason_text,
+    selection_line,
     source_name,
 )
-from .markdown import result_line
+from .markdown import result_parts, said
 
 
 @cache
@@ -32,15 +35,13 @@ def _env() -> Environment:
     env.globals.update(
         source_name=source_name,
         provenance_line=provenance_line,
-        result_line=result_line,
+        result_parts=result_parts,
+        facts_line=facts_line,
+        said=said,
         grounding_line=grounding_line,
         reason_text=reason_text,
     )
     return env
-
-
-def is_web_url(value: object) -> bool:
-    return isinstance(value, str) and value.lower().startswith(("https://", "http://"))
 
 
 def render_html(report: Report) -> str:
@@ -53,6 +54,7 @@ def render_html(report: Report) -> str:
             t=t,
             heading=heading_label(report, t),
             analyser=analyser_label(report, t),
+            selection=selection_line(report, t),
             lang="zh-CN" if report.lang == "zh" else "en",
         )
     )

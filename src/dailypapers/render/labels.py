@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
-from ..models import Grounding, PaperResult, Provenance, Report, Verdict
+from ..models import Grounding, Paper, PaperResult, Provenance, Report, Verdict
 
 LABELS = {
     "zh": {
         "title": "Hugging Face Daily Papers Report",
+        "colon": "：",
+        "open": "（",
+        "close": "）",
+        "not_stated": "论文未说明",
+        "filter": "筛选",
+        "filter_top": "赞数最高的 {n} 篇",
+        "filter_min": "赞数 ≥ {n}",
+        "filter_listed": "共列出 {n} 篇",
+        "facts": "概况",
+        "et_al": " 等",
+        "comments": "评论",
+        "project": "项目主页",
         "date": "Date",
         "week": "Week",
         "month": "Month",
@@ -64,6 +76,18 @@ LABELS = {
     },
     "en": {
         "title": "Hugging Face Daily Papers Report",
+        "colon": ": ",
+        "open": " (",
+        "close": ")",
+        "not_stated": "not stated in the paper",
+        "filter": "Filter",
+        "filter_top": "the {n} most upvoted",
+        "filter_min": "{n}+ upvotes",
+        "filter_listed": "of {n} listed",
+        "facts": "At a glance",
+        "et_al": " et al.",
+        "comments": "comments",
+        "project": "project page",
         "date": "Date",
         "week": "Week",
         "month": "Month",
@@ -193,6 +217,45 @@ def reason_text(v: Verdict, t: dict[str, str]) -> str:
 
 def heading_label(report: Report, t: dict[str, str]) -> str:
     return t[{"day": "date", "week": "week", "month": "month", "paper": "paper"}[report.kind]]
+
+
+def is_web_url(value: object) -> bool:
+    """Only http(s) links become links, never javascript: or a local file."""
+    return isinstance(value, str) and value.lower().startswith(("https://", "http://"))
+
+
+def selection_line(report: Report, t: dict[str, str]) -> str | None:
+    """What a filtered report shows, and of how many listed papers."""
+    chosen = report.selection
+    if chosen is None:
+        return None
+    parts = []
+    if chosen.top is not None:
+        parts.append(t["filter_top"].format(n=chosen.top))
+    if chosen.min_upvotes is not None:
+        parts.append(t["filter_min"].format(n=chosen.min_upvotes))
+    listed = t["filter_listed"].format(n=chosen.listed)
+    return f"{' · '.join(parts)}{t['open']}{listed}{t['close']}"
+
+
+def facts_line(paper: Paper, t: dict[str, str]) -> list[tuple[str, str | None]]:
+    """The paper at a glance, as (text, link) pieces: first authors, organisation, upvotes,
+    comments, code with its stars, project page. Only what the listing says."""
+    parts: list[tuple[str, str | None]] = []
+    if paper.authors:
+        shown = t["list_sep"].join(paper.authors[:3])
+        parts.append((shown + (t["et_al"] if len(paper.authors) > 3 else ""), None))
+    if paper.organization:
+        parts.append((paper.organization, None))
+    parts.append((f"▲ {paper.upvotes}", None))
+    if paper.num_comments:
+        parts.append((f"💬 {paper.num_comments} {t['comments']}", None))
+    if paper.github_repo:
+        stars = f" ★ {paper.github_stars:,}" if paper.github_stars else ""
+        parts.append((f"GitHub{stars}", paper.github_repo))
+    if paper.project_page:
+        parts.append((t["project"], paper.project_page))
+    return parts
 
 
 def analyser_label(report: Report, t: dict[str, str]) -> str:
