@@ -46,7 +46,7 @@ def parse_markdown(md: str) -> list[dict]:
             r"^- \*\*(?:链接|Link)\*\*: https://huggingface.co/papers/(\S+)$", block, re.M
         )
         source = re.search(r"^- \*\*(?:阅读来源|Read from)\*\*: (.+)$", block, re.M)
-        headings = re.findall(r"^(\d)\. \*\*(.+?)\*\*(?:：|: )", block, re.M)
+        headings = re.findall(r"^(\d)\. \*\*(.+?)\*\*(?:：|:)", block, re.M)
         papers.append(
             {
                 "title": title and title.group(1),

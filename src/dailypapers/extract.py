@@ -97,15 +97,24 @@ def _prose(sections: list[Section]) -> list[tuple[str, str]]:
 
 
 def analyse_without_llm(doc: Document, paper: Paper, lang: str) -> Analysis:
+    """Each sentence of the paper is used once: the contribution is not also an innovation,
+    a result not also the outputs. What the paper does not say is left empty (the report
+    says so in its own language)."""
     abstract = [("Abstract", s) for s in sentences(doc.abstract)]
     intro = doc.with_role("introduction") or _opening(doc)
+    contribution = _contribution(abstract, intro, paper)
+    used = {contribution[1]}
+    innovations = _innovations(intro, abstract, used)
+    used |= {x.explanation for x in innovations}
+    results = _results(doc, abstract, used)
+    used |= {r.claim for r in results}
     return Analysis(
         domains=_domains(doc, paper, lang),
-        contribution=(c := _contribution(abstract, intro, paper))[1],
-        contribution_evidence=Evidence(section=c[0], quote=c[1]),
-        usage=_usage(doc, paper, abstract),
-        innovations=_innovations(doc, intro, abstract),
-        results=_results(doc, abstract),
+        contribution=contribution[1],
+        contribution_evidence=Evidence(section=contribution[0], quote=contribution[1]),
+        usage=_usage(doc, paper, abstract, used),
+        innovations=innovations,
+        results=results,
     )
 
 
@@ -135,19 +144,24 @@ def _contribution(
 
 
 def _first(
-    pool: list[tuple[str, str]], pattern: re.Pattern[str], but: tuple[str, str] | None = None
+    pool: list[tuple[str, str]], pattern: re.Pattern[str], used: set[str]
 ) -> tuple[str, str] | None:
-    return next((x for x in pool if pattern.search(x[1]) and x != but), None)
+    found = next((x for x in pool if pattern.search(x[1]) and x[1] not in used), None)
+    if found:
+        used.add(found[1])
+    return found
 
 
-def _usage(doc: Document, paper: Paper, abstract: list[tuple[str, str]]) -> UsageGuide:
+def _usage(
+    doc: Document, paper: Paper, abstract: list[tuple[str, str]], used: set[str]
+) -> UsageGuide:
     method = doc.with_role("method")
     prose = abstract + _prose(method)
     everywhere = abstract + _prose(doc.sections)
-    inputs = _first(prose, _INPUT)
-    outputs = _first(prose, _OUTPUT, but=inputs)
-    hardware = _first(everywhere, _HARDWARE)
-    code = _first(everywhere, _CODE)
+    inputs = _first(prose, _INPUT, used)
+    outputs = _first(prose, _OUTPUT, used)
+    hardware = _first(everywhere, _HARDWARE, used)
+    code = _first(everywhere, _CODE, used)
     urls = list(
         dict.fromkeys(
             u
@@ -155,19 +169,43 @@ def _usage(doc: Document, paper: Paper, abstract: list[tuple[str, str]]) -> Usag
             if u and re.search(r"github\.com|gitlab|huggingface\.co|project|\.io/", u)
         )
     )
-    steps = [s.heading for s in method if s.level >= 2] or [s.heading for s in method]
-    workflow = list(dict.fromkeys(steps))[:6]
-    found = [x for x in (inputs, outputs, hardware, code) if x]
-    missing = "not stated in the paper"
+    steps = _workflow(_prose(method), used)
+    found = [x for x in (inputs, outputs, hardware, code, *steps) if x]
     return UsageGuide(
-        inputs=inputs[1] if inputs else missing,
-        outputs=outputs[1] if outputs else missing,
-        workflow=workflow,
-        hardware=hardware[1] if hardware else missing,
-        code=code[1] if code else ("; ".join(urls) if urls else missing),
+        inputs=inputs[1] if inputs else "",
+        outputs=outputs[1] if outputs else "",
+        workflow=[s for _, s in steps],
+        hardware=hardware[1] if hardware else "",
+        code=code[1] if code else "; ".join(urls),
         code_urls=urls,
         evidence=[Evidence(section=w, quote=s) for w, s in found],
     )
+
+
+def _workflow(method: list[tuple[str, str]], used: set[str]) -> list[tuple[str, str]]:
+    """The method's own step sentences ("First, we ...", "Then ..."), in the paper's order;
+    else its sentences saying what the authors do. Never section headings."""
+    for pattern in (_STEP, _WE_DO):
+        steps = [x for x in method if pattern.search(x[1]) and x[1] not in used and len(x[1]) < 400]
+        if len(steps) >= 2:
+            picked = list(dict.fromkeys(steps))[:5]
+            used.update(s for _, s in picked)
+            return picked
+    return []
+
+
+_STEP = re.compile(
+    r"^(first(ly)?|second(ly)?|third(ly)?|then|next|finally|lastly|afterwards|subsequently)\b|"
+    r"\b(in|at) the (first|second|third|final|next) (step|stage|phase)\b|"
+    r"^(step|stage|phase) \d",
+    re.I,
+)
+_WE_DO = re.compile(
+    r"\bwe (first |then |further |also )?(train|fine-?tune|pre-?train|use|apply|compute|feed|"
+    r"encode|decode|generate|sample|construct|build|collect|optimi[sz]e|extract|initiali[sz]e|"
+    r"concatenate|project|update|select|filter|retrieve|prompt|distill)\w*\b",
+    re.I,
+)
 
 
 def _opening(doc: Document) -> list[Section]:
@@ -178,7 +216,7 @@ def _opening(doc: Document) -> list[Section]:
 
 
 def _innovations(
-    doc: Document, intro: list[Section], abstract: list[tuple[str, str]]
+    intro: list[Section], abstract: list[tuple[str, str]], used: set[str]
 ) -> list[Innovation]:
     """The introduction's contribution list when there is one, else its claim sentences."""
     items: list[tuple[str, str]] = []
@@ -200,7 +238,8 @@ def _innovations(
         )
         items = [(w, s) for w, s in _prose(intro) + abstract if claims.search(s)]
     out = []
-    for where, text in list(dict.fromkeys(items))[:3]:
+    fresh = [(w, x) for w, x in dict.fromkeys(items) if x not in used]
+    for where, text in fresh[:3]:
         lead = re.match(r"^([^:.;]{3,60}):\s", text)  # "Name: explanation" list items
         name = lead.group(1).strip() if lead else ""
         if len(name.split()) > 6 or re.search(r"follow", name, re.I):
@@ -216,10 +255,12 @@ def _result_sections(doc: Document) -> list[Section]:
     return doc.with_role("experiments") + doc.with_role("other")
 
 
-def _results(doc: Document, abstract: list[tuple[str, str]]) -> list[Result]:
+def _results(doc: Document, abstract: list[tuple[str, str]], used: set[str]) -> list[Result]:
     pool = abstract + _prose(_result_sections(doc)) + _prose(doc.with_role("conclusion"))
     picked: list[Result] = []
     for where, s in pool:
+        if s in used:
+            continue
         found = [n.text for n in numbers(s) if _meaningful(n.text)]
         if found and _COMPARE.search(s) and not any(r.claim == s for r in picked):
             picked.append(

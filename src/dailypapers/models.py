@@ -367,6 +367,25 @@ class PaperResult(BaseModel):
     provenance: Provenance | None = None
 
 
+class Theme(BaseModel):
+    name: str  # as the analyses name it; empty for the papers of themes too small to show
+    papers: list[str]  # ids, in report order
+    other: bool = False
+
+
+class MustRead(BaseModel):
+    id: str
+    upvotes: int
+    why: str  # the paper's own core contribution, as analysed and checked
+
+
+class Overview(BaseModel):
+    """The day at a glance (see overview.py)."""
+
+    themes: list[Theme] = []
+    must_reads: list[MustRead] = []
+
+
 class Selection(BaseModel):
     """The filter a report was asked for: the papers it shows are not the whole listing."""
 
@@ -390,6 +409,7 @@ class Report(BaseModel):
     model: str | None = None
     note: str | None = None
     selection: Selection | None = None
+    overview: Overview | None = None  # for a period, not for one paper
     papers: list[PaperResult] = []
 
     @computed_field  # type: ignore[prop-decorator]

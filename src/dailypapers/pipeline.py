@@ -39,6 +39,7 @@ from .models import (
     Selection,
 )
 from .net import Net
+from .overview import day_overview
 from .store import Store
 
 log = logging.getLogger("dailypapers")
@@ -196,9 +197,12 @@ async def run_report(
         if opts.top is None and opts.min_upvotes is None:
             return Work(label, opts.kind, papers)
         chosen = select(papers, opts.top, opts.min_upvotes)
-        return Work(label, opts.kind, chosen, selection=Selection(
-            top=opts.top, min_upvotes=opts.min_upvotes, listed=len(papers)
-        ))
+        return Work(
+            label,
+            opts.kind,
+            chosen,
+            selection=Selection(top=opts.top, min_upvotes=opts.min_upvotes, listed=len(papers)),
+        )
 
     return await run(settings, opts, store, find, observer, transport, stats)
 
@@ -231,6 +235,7 @@ def assemble(work: Work, lang: Lang, results: list[PaperResult], analyser: Analy
         model=analyser.model,
         note=analyser.note(),
         selection=work.selection,
+        overview=None if work.kind == "paper" else day_overview(results),
         papers=results,
     )
 

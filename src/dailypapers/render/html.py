@@ -18,6 +18,7 @@ from .labels import (
     provenance_line,
     reason_text,
     selection_line,
+    short_title,
     source_name,
 )
 from .markdown import result_parts, said
@@ -38,6 +39,7 @@ def _env() -> Environment:
         result_parts=result_parts,
         facts_line=facts_line,
         said=said,
+        short_title=short_title,
         grounding_line=grounding_line,
         reason_text=reason_text,
     )
@@ -55,6 +57,7 @@ def render_html(report: Report) -> str:
             heading=heading_label(report, t),
             analyser=analyser_label(report, t),
             selection=selection_line(report, t),
+            index={r.paper.id: (i, r.paper) for i, r in enumerate(report.papers, 1)},
             lang="zh-CN" if report.lang == "zh" else "en",
         )
     )

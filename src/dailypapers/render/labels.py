@@ -7,6 +7,11 @@ from ..models import Grounding, Paper, PaperResult, Provenance, Report, Verdict
 LABELS = {
     "zh": {
         "title": "Hugging Face Daily Papers Report",
+        "overview": "概览",
+        "themes": "主题",
+        "must_reads": "必读",
+        "other_theme": "其他",
+        "n_papers": "{n} 篇",
         "colon": "：",
         "open": "（",
         "close": "）",
@@ -76,6 +81,11 @@ LABELS = {
     },
     "en": {
         "title": "Hugging Face Daily Papers Report",
+        "overview": "Overview",
+        "themes": "Themes",
+        "must_reads": "Must reads",
+        "other_theme": "Other",
+        "n_papers": "{n} papers",
         "colon": ": ",
         "open": " (",
         "close": ")",
@@ -217,6 +227,14 @@ def reason_text(v: Verdict, t: dict[str, str]) -> str:
 
 def heading_label(report: Report, t: dict[str, str]) -> str:
     return t[{"day": "date", "week": "week", "month": "month", "paper": "paper"}[report.kind]]
+
+
+def short_title(title: str) -> str:
+    """A paper's name for an index: the part before its colon ("DLLM-Searcher"), else the
+    title, cut at 70 characters."""
+    head = title.split(":", 1)[0].strip()
+    name = head if ":" in title and 2 <= len(head) <= 40 else title.strip()
+    return name if len(name) <= 70 else name[:69].rstrip() + "…"
 
 
 def is_web_url(value: object) -> bool:

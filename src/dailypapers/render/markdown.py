@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from ..escape import markdown_text
-from ..models import Analysis, PaperResult, Report, Result
+from ..models import Analysis, Overview, PaperResult, Report, Result
 from .labels import (
     LABELS,
     SEPARATOR,
@@ -17,6 +17,7 @@ from .labels import (
     provenance_line,
     reason_text,
     selection_line,
+    short_title,
     source_name,
 )
 
@@ -34,9 +35,34 @@ def render_markdown(report: Report) -> str:
         lines.append(f"**{t['filter']}**: {chosen}")
     if report.note:
         lines += ["", f"> {report.note}"]
+    if report.overview and report.papers:
+        lines += ["", overview_markdown(report.overview, report.papers, t)]
     out = "\n".join(lines) + "\n\n" + SEPARATOR + "\n\n"
     out += ("\n" + SEPARATOR + "\n\n").join(paper_markdown(p, t) for p in report.papers)
     return out
+
+
+def overview_markdown(overview: Overview, papers: list[PaperResult], t: dict[str, str]) -> str:
+    """Themes with their papers, then the must-reads: the day in thirty seconds."""
+    by_id = {r.paper.id: r.paper for r in papers}
+
+    def link(pid: str) -> str:
+        return f"[{markdown_text(short_title(by_id[pid].title))}]({by_id[pid].hf_url})"
+
+    lines = [f"## {t['overview']}", "", f"**{t['themes']}**", ""]
+    for theme in overview.themes:
+        name = t["other_theme"] if theme.other else markdown_text(theme.name)
+        count = t["n_papers"].format(n=len(theme.papers))
+        links = " · ".join(link(pid) for pid in theme.papers if pid in by_id)
+        lines.append(f"- **{name}**{t['open']}{count}{t['close']}{t['colon']}{links}")
+    if overview.must_reads:
+        lines += ["", f"**{t['must_reads']}**", ""]
+        lines += [
+            f"{i}. {link(m.id)} ▲ {m.upvotes} — {markdown_text(m.why)}"
+            for i, m in enumerate(overview.must_reads, 1)
+            if m.id in by_id
+        ]
+    return "\n".join(lines)
 
 
 def _score(report: Report, t: dict[str, str]) -> str:
@@ -82,7 +108,7 @@ def _mark(result: PaperResult, item: str, t: dict[str, str]) -> str:
 
 def analysis_markdown(a: Analysis, result: PaperResult, t: dict[str, str]) -> str:
     u = a.usage
-    c = t["colon"]
+    c, h = t["colon"], t["colon"].rstrip()  # h ends a section heading's line
     workflow = "\n".join(f"    {i}. {step}" for i, step in enumerate(u.workflow, 1))
     code = said(u.code, t) + (
         f" ({', '.join(u.code_urls)})"
@@ -94,20 +120,20 @@ def analysis_markdown(a: Analysis, result: PaperResult, t: dict[str, str]) -> st
         return f"*   **{t[key]}**{c}{said(text, t)}{_mark(result, f'usage.{key}', t)}"
 
     parts = [
-        f"1. **{t['domains']}**{c}\n{t['list_sep'].join(a.domains)}{_mark(result, 'domains', t)}",
-        f"2. **{t['contribution']}**{c}\n{a.contribution}{_mark(result, 'contribution', t)}",
-        f"3. **{t['usage']}**{c}\n"
+        f"1. **{t['domains']}**{h}\n{t['list_sep'].join(a.domains)}{_mark(result, 'domains', t)}",
+        f"2. **{t['contribution']}**{h}\n{a.contribution}{_mark(result, 'contribution', t)}",
+        f"3. **{t['usage']}**{h}\n"
         + "\n".join(
             [
                 usage("inputs", u.inputs),
                 usage("outputs", u.outputs),
-                f"*   **{t['workflow']}**{c}{_mark(result, 'usage.workflow', t)}"
+                f"*   **{t['workflow']}**{h if workflow else c}{_mark(result, 'usage.workflow', t)}"
                 + (f"\n{workflow}" if workflow else t["not_stated"]),
                 usage("hardware", u.hardware),
                 f"*   **{t['code']}**{c}{code}{_mark(result, 'usage.code', t)}",
             ]
         ),
-        f"4. **{t['innovations']}**{c}\n"
+        f"4. **{t['innovations']}**{h}\n"
         + (
             "\n".join(
                 f"*   {f'**{x.name}**{c}' if x.name else ''}{x.explanation}"
@@ -116,7 +142,7 @@ def analysis_markdown(a: Analysis, result: PaperResult, t: dict[str, str]) -> st
             )
             or f"*   {t['none']}"
         ),
-        f"5. **{t['results']}**{c}\n"
+        f"5. **{t['results']}**{h}\n"
         + (
             "\n".join(
                 f"*   {strong(result_parts(r, t))}{_mark(result, f'results[{i}]', t)}"

@@ -1,0 +1,63 @@
+"""The day at a glance, built from the analyses alone: the papers grouped by theme, and the
+must-reads. Pure; the same for a fresh run and a report rebuilt from the archive.
+
+A theme is the head of a paper's first application domain ("NLP-扩散大语言模型 (Diffusion
+LLMs)" → "NLP", "计算机视觉 (cs.CV)" → "计算机视觉"), so papers the analyser named alike fall
+together; themes of a single paper are gathered under "other" when the day has many."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+from .models import MustRead, Overview, PaperResult, Theme
+
+MAX_THEMES = 8
+MUST_READS = 5
+_HEAD = re.compile(r"\s*[-—–/:：、,，;；|]\s*|\s*[(（\[]")
+
+
+def day_overview(results: list[PaperResult]) -> Overview:
+    return Overview(themes=themes(results), must_reads=must_reads(results))
+
+
+def theme_of(result: PaperResult) -> str | None:
+    """The head of the first application domain, or None for a paper without an analysis."""
+    if result.analysis is None or not result.analysis.domains:
+        return None
+    head = _HEAD.split(result.analysis.domains[0].strip(), maxsplit=1)[0].strip()
+    return head or None
+
+
+def themes(results: list[PaperResult]) -> list[Theme]:
+    """Themes by number of papers (then first appearance), each paper under exactly one;
+    singletons go to `other` once there are more themes than fit a glance."""
+    groups: dict[str, list[str]] = defaultdict(list)
+    names: dict[str, str] = {}
+    for r in results:
+        name = theme_of(r)
+        if name is None:
+            continue
+        key = name.casefold()
+        names.setdefault(key, name)
+        groups[key].append(r.paper.id)
+    ranked = sorted(groups, key=lambda k: -len(groups[k]))  # stable: first seen first
+    kept = [k for k in ranked if len(groups[k]) > 1 or len(ranked) <= MAX_THEMES]
+    kept = kept[:MAX_THEMES]
+    out = [Theme(name=names[k], papers=groups[k]) for k in kept]
+    rest = [pid for k in ranked if k not in kept for pid in groups[k]]
+    if rest:
+        out.append(Theme(name="", papers=rest, other=True))
+    return out
+
+
+def must_reads(results: list[PaperResult]) -> list[MustRead]:
+    """The most upvoted analysed papers, each with what it contributes (its own grounded
+    sentence) as the reason to read it."""
+    analysed = [r for r in results if r.status == "ok" and r.analysis]
+    ranked = sorted(analysed, key=lambda r: -r.paper.upvotes)[:MUST_READS]
+    return [
+        MustRead(id=r.paper.id, upvotes=r.paper.upvotes, why=r.analysis.contribution)
+        for r in ranked
+        if r.analysis
+    ]

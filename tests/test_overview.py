@@ -1,0 +1,86 @@
+"""The day overview: every analysed paper under one theme, the must-reads by upvotes, in
+every format."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from dailypapers.models import Analysis, Evidence, Paper, PaperResult, Report, UsageGuide
+from dailypapers.overview import day_overview, theme_of
+from dailypapers.render import render
+
+
+def result(pid: str, domain: str, upvotes: int = 0) -> PaperResult:
+    usage = UsageGuide(
+        inputs="", outputs="", workflow=[], hardware="", code="", code_urls=[], evidence=[]
+    )
+    analysis = Analysis(
+        domains=[domain],
+        contribution=f"提出了方法 {pid}，解决了问题。",
+        contribution_evidence=Evidence(section="s", quote="q"),
+        usage=usage,
+        innovations=[],
+        results=[],
+    )
+    paper = Paper(id=pid, title=f"Name{pid}: A Very Long Subtitle", upvotes=upvotes)
+    return PaperResult(paper=paper, analysis=analysis)
+
+
+def test_a_theme_is_the_head_of_the_first_domain() -> None:
+    heads = [
+        theme_of(result("1", d))
+        for d in [
+            "NLP-扩散大语言模型 (Diffusion LLMs)",
+            "视频生成（Video Generation）",
+            "计算机视觉 (cs.CV)",
+        ]
+    ]
+    assert heads == ["NLP", "视频生成", "计算机视觉"]
+    assert theme_of(PaperResult(paper=Paper(id="x", title="t"), status="failed")) is None
+
+
+def test_every_paper_once_and_the_most_upvoted_first() -> None:
+    domains = ["NLP-a", "nlp / b", "CV", "CV", "CV", *(f"solo{i}" for i in range(9))]
+    results = [result(str(i), d, upvotes=i) for i, d in enumerate(domains)]
+    results.append(PaperResult(paper=Paper(id="f", title="t"), status="failed", error="x"))
+    o = day_overview(results)
+    assert [(t.name, len(t.papers)) for t in o.themes] == [("CV", 3), ("NLP", 2), ("", 9)]
+    assert o.themes[-1].other
+    placed = [p for t in o.themes for p in t.papers]
+    assert sorted(placed) == sorted(r.paper.id for r in results[:-1])  # each once, no failure
+    assert [m.id for m in o.must_reads] == ["13", "12", "11", "10", "9"]
+    assert o.must_reads[0].why == "提出了方法 13，解决了问题。"
+
+
+def test_overview_in_markdown_html_and_json() -> None:
+    results = [
+        result("2602.00001", "CV", 30),
+        result("2602.00002", "CV-x", 10),
+        result("2602.00003", "<i>x", 5),
+    ]
+    report = Report(
+        label="2026-02-11",
+        generated_at=datetime.now(UTC),
+        analyser="llm",
+        overview=day_overview(results),
+        papers=results,
+    )
+    md = render(report, "md")
+    head = md.split("=" * 60)[0]
+    assert "## 概览" in head and "**主题**" in head and "**必读**" in head
+    assert "- **CV**（2 篇）：[Name2602.00001](https://huggingface.co/papers/2602.00001)" in head
+    assert "1. [Name2602.00001](https://huggingface.co/papers/2602.00001) ▲ 30 — 提出了方法" in head
+    html = render(report, "html")
+    assert '<section class="overview"><h2>概览</h2>' in html
+    assert '<a href="#p1">Name2602.00001</a> <span class="meta">▲ 30</span>' in html
+    assert "<i>" not in html and "<strong>&lt;i&gt;x</strong>" in html
+    assert "- **&lt;i>x**（1 篇）" in head
+    en = render(report.model_copy(update={"lang": "en"}), "md")
+    assert "## Overview" in en and "- **CV** (2 papers): [" in en
+    data = json.loads(render(report, "json"))
+    assert data["overview"]["must_reads"][0] == {
+        "id": "2602.00001",
+        "upvotes": 30,
+        "why": "提出了方法 2602.00001，解决了问题。",
+    }
