@@ -53,12 +53,14 @@ def test_every_paper_once_and_the_most_upvoted_first() -> None:
     assert o.must_reads[0].why == "提出了方法 13，解决了问题。"
 
 
-def test_overview_in_markdown_html_and_json() -> None:
+def test_overview_and_key_figure_in_markdown_html_and_json() -> None:
     results = [
         result("2602.00001", "CV", 30),
         result("2602.00002", "CV-x", 10),
         result("2602.00003", "<i>x", 5),
     ]
+    results[0].paper.thumbnail = "https://cdn-thumbnails.huggingface.co/p/2602.00001.png"
+    results[1].paper.thumbnail = "javascript:alert(1)"
     report = Report(
         label="2026-02-11",
         generated_at=datetime.now(UTC),
@@ -74,6 +76,11 @@ def test_overview_in_markdown_html_and_json() -> None:
     html = render(report, "html")
     assert '<section class="overview"><h2>概览</h2>' in html
     assert '<a href="#p1">Name2602.00001</a> <span class="meta">▲ 30</span>' in html
+    assert html.count("<img ") == 1 and "javascript:" not in html
+    assert (
+        '<img src="https://cdn-thumbnails.huggingface.co/p/2602.00001.png" alt="" loading="lazy"'
+        in html
+    )
     assert "<i>" not in html and "<strong>&lt;i&gt;x</strong>" in html
     assert "- **&lt;i>x**（1 篇）" in head
     en = render(report.model_copy(update={"lang": "en"}), "md")

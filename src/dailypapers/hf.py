@@ -55,6 +55,7 @@ def _paper(entry: dict[str, Any]) -> Paper:
         github_stars=paper.get("githubStars"),
         project_page=paper.get("projectPage"),
         organization=org.get("fullname") or org.get("name"),
+        thumbnail=entry.get("thumbnail") or paper.get("thumbnail"),
     )
 
 

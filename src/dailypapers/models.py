@@ -45,6 +45,7 @@ class Paper(BaseModel):
     github_stars: int | None = None
     project_page: str | None = None
     organization: str | None = None
+    thumbnail: str | None = None  # HF's picture of the paper's first page
 
     @property
     def hf_url(self) -> str:

@@ -22,6 +22,7 @@ from .labels import (
     source_name,
 )
 from .markdown import result_parts, said
+from .math import with_math
 
 
 @cache
@@ -32,6 +33,7 @@ def _env() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["math"] = with_math
     env.tests["web_url"] = is_web_url  # only http(s) links become hrefs, never javascript:
     env.globals.update(
         source_name=source_name,
