@@ -42,7 +42,7 @@ PDFS = {
     "2304.02623": "pdf/2304.02623v1.pdf",
     DAY_IDS[6]: "pdf_generated/sigconf.pdf",
     DAY_IDS[7]: "pdf/2304.02623v1.pdf",
-    DAY_IDS[8]: "pdf/2304.02623v1.pdf",
+    DAY_IDS[8]: "pdf_generated/ieee.pdf",
 }
 
 

@@ -213,7 +213,9 @@ def faithful_analysis(request: dict) -> dict:
                 "evidence": {"section": "Experiments", "quote": s},
             }
         )
+    title = re.search(r"^# (.+)$", text, re.M)
     return {
+        "translated_title": f"论文：{title.group(1) if title else ''}",
         "domains": ["NLP - 大语言模型"],
         "contribution": "提出了一种新方法，解决了论文所述的问题。",
         "contribution_evidence": {"section": "Abstract", "quote": quote},

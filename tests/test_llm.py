@@ -307,5 +307,5 @@ def test_abstract_only_paper_goes_in_once() -> None:
 def test_english_prompt_with_lang_en(llm, monkeypatch) -> None:
     monkeypatch.setenv("DAILYPAPERS_LANG", "en")
     result, _ = analyse()
-    assert result.status == "ok" and result.provenance.prompt_version == "analysis-en-1"
+    assert result.status == "ok" and result.provenance.prompt_version == "analysis-en-2"
     assert llm.requests[0]["messages"][0]["content"].startswith("You are a careful")

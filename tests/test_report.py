@@ -90,6 +90,11 @@ def test_llm_report_parses_back_with_same_structure(llm, tmp_path) -> None:
     assert data["analyser"] == "llm" and data["model"] == "test-model"
     assert all(p["provenance"]["model"] == "test-model" for p in data["papers"])
     assert len(llm.requests) == 50  # the JSON run came from the archive
+    md = (tmp_path / "llm.md").read_text()
+    first = data["papers"][0]
+    assert f"- **中文标题**: {first['analysis']['translated_title']}" in md
+    assert first["analysis"]["translated_title"].startswith("论文：")
+    assert md.count("- **中文标题**: ") == 50 and "## 概览" in md.split("=" * 60)[0]
 
 
 def test_html_escapes_hostile_listing(recordings, tmp_path) -> None:

@@ -253,6 +253,9 @@ class Result(BaseModel):
 
 class Analysis(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    translated_title: str = Field(
+        default="", description="The title in the report's language; empty when that is English"
+    )
     domains: list[str] = Field(description="Application domains, most specific first")
     contribution: str = Field(description="The core contribution in one sentence")
     contribution_evidence: Evidence

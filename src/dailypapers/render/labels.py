@@ -7,6 +7,7 @@ from ..models import Grounding, Paper, PaperResult, Provenance, Report, Verdict
 LABELS = {
     "zh": {
         "title": "Hugging Face Daily Papers Report",
+        "translated_title": "中文标题",
         "overview": "概览",
         "themes": "主题",
         "must_reads": "必读",
@@ -81,6 +82,7 @@ LABELS = {
     },
     "en": {
         "title": "Hugging Face Daily Papers Report",
+        "translated_title": "Title",
         "overview": "Overview",
         "themes": "Themes",
         "must_reads": "Must reads",

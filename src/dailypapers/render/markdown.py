@@ -80,9 +80,11 @@ def _paper_markdown(result: PaperResult, t: dict[str, str]) -> str:
     facts = " · ".join(
         f"{text} {link}" if is_web_url(link) else text for text, link in facts_line(paper, t)
     )
+    translated = result.analysis.translated_title.strip() if result.analysis else ""
     head = [
         f"## 📄 {paper.title}",
         "",
+        *([f"- **{t['translated_title']}**: {translated}"] if translated else []),
         f"- **{t['link']}**: {paper.hf_url}",
         f"- **{t['facts']}**: {facts}",
         f"- **{t['read_from']}**: {source_name(result)}",
