@@ -62,7 +62,8 @@ def paper(n: int, domain: str, upvotes: int) -> PaperResult:
         innovations=[
             Innovation(
                 name="置信度偏差解码",
-                explanation="对工具调用区域加偏置 $\\Delta a = \\frac{1}{2}\\sigma^2$，先解码工具调用。",
+                explanation="对工具调用区域加偏置 $\\Delta a = \\frac{1}{2}\\sigma^2$，"
+                "先解码工具调用。",
                 evidence=ev,
             )
         ],
