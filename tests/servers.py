@@ -112,6 +112,7 @@ class Recordings:
         self.overrides: dict[str, list[Reply]] = {}  # path -> replies to give first, in order
         self.delays: dict[str, float] = {"hf": 0.0, "arxiv": 0.0}
         self.last_day = "2026-06-30"
+        self.hub: dict[tuple[str, str], list[dict]] = {}  # (kind, arXiv id) -> repositories
 
     def handle(self, path: str, query: dict[str, list[str]], body: bytes) -> Reply:
         queued = self.overrides.get(path)
@@ -125,7 +126,21 @@ class Recordings:
             return self._file(self.pdf, path.removeprefix("/pdf/"), "application/pdf")
         if path == "/api/query":
             return self._atom(query)
+        if path in ("/api/models", "/api/datasets", "/api/spaces"):
+            return self._hub(path.removeprefix("/api/"), query)
         return Reply(404, b"not found")
+
+    def _hub(self, kind: str, query: dict[str, list[str]]) -> Reply:
+        """As the Hub answers `?filter=arxiv:<id>&sort=likes&direction=-1&limit=N`: a list of
+        repositories, each with at least its id, most liked first."""
+        tag = query.get("filter", [""])[0]
+        repos = (
+            self.hub.get((kind, tag.removeprefix("arxiv:")), []) if tag.startswith("arxiv:") else []
+        )
+        if query.get("sort") == ["likes"]:
+            repos = sorted(repos, key=lambda r: -r.get("likes", 0))
+        limit = int(query.get("limit", ["1000"])[0])
+        return json_reply(repos[:limit])
 
     def _daily(self, query: dict[str, list[str]]) -> Reply:
         day = query.get("date", [""])[0]

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from dailypapers.cli import app
 
 from conftest import DAY, DAY_IDS, HTML_PAGES, PDFS
-from servers import FIXTURES
+from servers import FIXTURES, Reply
 
 SECTIONS_ZH = ["应用领域", "一句话核心贡献", "使用指南", "主要创新点", "实验效果"]
 SECTIONS_EN = [
@@ -189,3 +189,39 @@ def test_filtered_reports_keep_the_full_one_and_say_what_they_show(recordings, c
         "lower --min-upvotes to see some"
     )
     assert "no papers were listed" in cli("report", "2026-02-14", "-o", "-").output
+
+
+def test_hub_resources_citing_a_paper(recordings, clean_env) -> None:
+    rec, server = recordings
+    first = DAY_IDS[0]
+    rec.hub[("models", first)] = [
+        {"id": "org/small", "likes": 3, "downloads": 10},
+        {"id": "org/big-model", "likes": 120, "downloads": 5000, "tags": ["arxiv:" + first]},
+        {"id": "javascript:alert(1)", "likes": 999},  # not an owner/name: never linked
+    ]
+    rec.hub[("spaces", first)] = [{"id": "someone/demo", "likes": 7}]
+    res = cli("report", DAY, "--top", "2", "--no-llm", "--quiet", "-o", "-", "--lang", "en")
+    block = res.output.split("## 📄 ")[1]
+    assert (
+        "- **On the Hub**: models https://huggingface.co/org/big-model ♥ 120, "
+        "https://huggingface.co/org/small ♥ 3 · "
+        "Spaces https://huggingface.co/spaces/someone/demo ♥ 7"
+    ) in block
+    assert "javascript" not in res.output and "On the Hub" not in res.output.split("## 📄 ")[2]
+    asked = [p for p in server.paths() if p.startswith("/api/models")]
+    assert f"/api/models?filter=arxiv%3A{first}&sort=likes&direction=-1&limit=5" in asked
+    html = cli("show", DAY, "--format", "html", "--lang", "en").output
+    assert (
+        '<a href="https://huggingface.co/org/big-model" rel="nofollow noopener">org/big-model'
+        in html
+    )
+    n = len(server.paths())
+    cli("report", DAY, "--top", "2", "--no-llm", "--quiet", "-o", "-")  # asked once per paper
+    assert len(server.paths()) == n
+
+
+def test_the_hub_failing_never_fails_the_paper(recordings) -> None:
+    rec, _ = recordings
+    rec.overrides["/api/datasets"] = [Reply(500, b"oops")] * 20
+    res = cli("report", DAY, "--top", "2", "--no-llm", "--quiet", "-o", "-")
+    assert res.exit_code == 0 and res.output.count("## 📄") == 2 and "**Hub**" not in res.output

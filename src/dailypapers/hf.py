@@ -11,11 +11,14 @@ from pydantic import ValidationError
 
 from .errors import FetchError, FutureDate, NotFound
 from .ids import valid_id
-from .models import Paper
+from .models import HubRepo, HubResources, Paper
 from .net import Net, expect
 from .periods import Period
 
 PAGE_LIMIT = 100  # the API answers 400 above this
+HUB_KINDS = ("models", "datasets", "spaces")
+HUB_SHOWN = 5  # of each kind, the most liked
+_REPO = re.compile(r"[\w.-]{1,96}/[\w.-]{1,96}")  # owner/name: all a report links to
 MAX_PAGES = 60  # 6,000 papers: more than any month has had
 
 
@@ -128,3 +131,24 @@ async def latest_day(
         if papers:
             return day, papers
     raise NotFound(f"no papers were listed in the {lookback} days up to {today.isoformat()}")
+
+
+async def hub_resources(net: Net, arxiv_id: str) -> HubResources:
+    """The Hub's repositories citing a paper: `GET /api/{models,datasets,spaces}` filtered by
+    the tag `arxiv:<id>`, which the Hub gives every repository whose card links the paper."""
+    found: dict[str, list[HubRepo]] = {}
+    for kind in HUB_KINDS:
+        url = f"{net.settings.hf_endpoint.rstrip('/')}/api/{kind}"
+        query = {"filter": f"arxiv:{arxiv_id}", "sort": "likes", "direction": -1}
+        resp = await net.get("hf", url, {**query, "limit": HUB_SHOWN})
+        expect(resp, "Hugging Face", missing=f"Hugging Face has no {kind} API at {resp.url}")
+        try:
+            entries = resp.json()
+            found[kind] = [
+                HubRepo.model_validate(e)
+                for e in entries
+                if isinstance(e, dict) and _REPO.fullmatch(str(e.get("id")))
+            ]
+        except (ValueError, TypeError):  # not JSON, not a list, or entries without an id
+            raise FetchError(f"unexpected answer from {resp.url}", url=str(resp.url)) from None
+    return HubResources(**found)

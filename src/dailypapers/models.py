@@ -362,6 +362,24 @@ class Provenance(BaseModel):
     server_truncated: tuple[int, int] | None = None  # (tokens the server read, tokens sent)
 
 
+class HubRepo(BaseModel):
+    id: str  # owner/name
+    likes: int = 0
+    downloads: int | None = None
+
+
+class HubResources(BaseModel):
+    """Models, datasets and Spaces on the Hub whose cards cite the paper (the Hub tags them
+    `arxiv:<id>`), the most liked first."""
+
+    models: list[HubRepo] = []
+    datasets: list[HubRepo] = []
+    spaces: list[HubRepo] = []
+
+    def __len__(self) -> int:
+        return len(self.models) + len(self.datasets) + len(self.spaces)
+
+
 class PaperResult(BaseModel):
     paper: Paper
     status: Literal["ok", "failed"] = "ok"
@@ -369,6 +387,7 @@ class PaperResult(BaseModel):
     analysis: Analysis | None = None
     grounding: Grounding | None = None
     provenance: Provenance | None = None
+    resources: HubResources | None = None  # None: not asked, or the Hub did not answer
 
 
 class Theme(BaseModel):

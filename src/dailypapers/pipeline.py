@@ -22,7 +22,7 @@ from . import arxiv, hf, periods
 from .analyser import Analyser, make_analyser
 from .arxiv import ArxivMeta
 from .config import Settings
-from .errors import DailyPapersError, LLMUnavailable, StorageError
+from .errors import DailyPapersError, FetchError, LLMUnavailable, StorageError
 from .grounding import PaperIndex, ground
 from .ids import split_version
 from .llm import Call
@@ -31,6 +31,7 @@ from .models import (
     Analysis,
     Document,
     Grounding,
+    HubResources,
     Lang,
     Paper,
     PaperResult,
@@ -309,6 +310,8 @@ class Day:
             if result is None:
                 doc, fallbacks = await self.read(paper)
                 result = await self.analyse(paper, doc, fallbacks)
+            if result.resources is None or self.opts.refresh:
+                result.resources = await self.hub_resources(paper)
             self.store.record_paper(self.run_id, paper.id, "ok", None)
             log.info(
                 "%s: read from %s, grounding %.0f%%",
@@ -331,6 +334,20 @@ class Day:
             self.emit(Event("failed", paper.id, calls=tuple(calls), reason=reason))
             self.store.record_paper(self.run_id, paper.id, "failed", reason)
             return PaperResult(paper=paper, status="failed", error=reason)
+
+    async def hub_resources(self, paper: Paper) -> HubResources | None:
+        """What cites the paper on the Hub, asked once per paper (again with --refresh). The
+        Hub not answering costs the report this line, never the paper."""
+        known = None if self.opts.refresh else self.store.hub_resources(paper.id)
+        if known is not None:
+            return known
+        try:
+            found = await hf.hub_resources(self.net, paper.id)
+        except FetchError as e:
+            log.warning("%s: no Hub resources: %s", paper.id, e)
+            return None
+        self.store.save_hub_resources(paper.id, found)
+        return found
 
     def archived(self, paper: Paper) -> PaperResult | None:
         """The stored analysis of the stored reading, found from the archive's index without

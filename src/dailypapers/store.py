@@ -19,7 +19,15 @@ from typing import Any
 
 from .errors import ArchiveUnusable, DiskFull, NotWritable, StorageError
 from .llm import Call, ServerProfile
-from .models import Analysis, Document, Grounding, Paper, PaperResult, Provenance
+from .models import (
+    Analysis,
+    Document,
+    Grounding,
+    HubResources,
+    Paper,
+    PaperResult,
+    Provenance,
+)
 
 
 def _now() -> str:
@@ -84,9 +92,21 @@ def m002_server_context_and_transient_reads(db: sqlite3.Connection) -> None:
     )
 
 
+def m003_hub_resources(db: sqlite3.Connection) -> None:
+    """The Hub repositories citing each paper, as last asked."""
+    _script(
+        db,
+        """
+        CREATE TABLE hub_resources (
+            id TEXT PRIMARY KEY, fetched_at TEXT NOT NULL, body TEXT NOT NULL)
+    """,
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     m001_initial,
     m002_server_context_and_transient_reads,
+    m003_hub_resources,
 ]
 
 
@@ -344,7 +364,18 @@ class Store:
             analysis=Analysis.model_validate_json(row[0]),
             grounding=Grounding.model_validate_json(row[1]),
             provenance=Provenance.model_validate_json(row[2]),
+            resources=self.hub_resources(paper.id),
         )
+
+    def save_hub_resources(self, arxiv_id: str, resources: HubResources) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO hub_resources VALUES (?, ?, ?)",
+            (arxiv_id, _now(), resources.model_dump_json()),
+        )
+
+    def hub_resources(self, arxiv_id: str) -> HubResources | None:
+        row = self.db.execute("SELECT body FROM hub_resources WHERE id=?", (arxiv_id,)).fetchone()
+        return HubResources.model_validate_json(row[0]) if row else None
 
     # runs and calls
     def start_run(self, period: str, kind: str, lang: str, analyser: str, model: str | None) -> int:

@@ -14,6 +14,7 @@ from .labels import (
     facts_line,
     grounding_line,
     heading_label,
+    hub_links,
     is_web_url,
     provenance_line,
     reason_text,
@@ -42,6 +43,7 @@ def _env() -> Environment:
         facts_line=facts_line,
         said=said,
         short_title=short_title,
+        hub_links=hub_links,
         grounding_line=grounding_line,
         reason_text=reason_text,
     )

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
-from ..models import Grounding, Paper, PaperResult, Provenance, Report, Verdict
+from ..models import (
+    Grounding,
+    HubResources,
+    Paper,
+    PaperResult,
+    Provenance,
+    Report,
+    Verdict,
+)
 
 LABELS = {
     "zh": {
         "title": "Hugging Face Daily Papers Report",
         "translated_title": "中文标题",
+        "hub": "Hub",
+        "hub_models": "模型",
+        "hub_datasets": "数据集",
+        "hub_spaces": "Spaces",
         "overview": "概览",
         "themes": "主题",
         "must_reads": "必读",
@@ -83,6 +95,10 @@ LABELS = {
     "en": {
         "title": "Hugging Face Daily Papers Report",
         "translated_title": "Title",
+        "hub": "On the Hub",
+        "hub_models": "models",
+        "hub_datasets": "datasets",
+        "hub_spaces": "Spaces",
         "overview": "Overview",
         "themes": "Themes",
         "must_reads": "Must reads",
@@ -237,6 +253,27 @@ def short_title(title: str) -> str:
     head = title.split(":", 1)[0].strip()
     name = head if ":" in title and 2 <= len(head) <= 40 else title.strip()
     return name if len(name) <= 70 else name[:69].rstrip() + "…"
+
+
+HUB_PATHS = {"models": "", "datasets": "datasets/", "spaces": "spaces/"}
+
+
+def hub_links(resources: HubResources | None) -> list[tuple[str, list[tuple[str, str, int]]]]:
+    """(label key, [(repository, its Hub URL, likes)]) for each kind the Hub has."""
+    if not resources:
+        return []
+    return [
+        (
+            f"hub_{kind}",
+            [(r.id, f"https://huggingface.co/{HUB_PATHS[kind]}{r.id}", r.likes) for r in repos],
+        )
+        for kind, repos in (
+            ("models", resources.models),
+            ("datasets", resources.datasets),
+            ("spaces", resources.spaces),
+        )
+        if repos
+    ]
 
 
 def is_web_url(value: object) -> bool:

@@ -13,6 +13,7 @@ from .labels import (
     facts_line,
     grounding_line,
     heading_label,
+    hub_links,
     is_web_url,
     provenance_line,
     reason_text,
@@ -87,6 +88,7 @@ def _paper_markdown(result: PaperResult, t: dict[str, str]) -> str:
         *([f"- **{t['translated_title']}**: {translated}"] if translated else []),
         f"- **{t['link']}**: {paper.hf_url}",
         f"- **{t['facts']}**: {facts}",
+        *_hub_line(result, t),
         f"- **{t['read_from']}**: {source_name(result)}",
     ]
     if result.provenance:
@@ -99,6 +101,16 @@ def _paper_markdown(result: PaperResult, t: dict[str, str]) -> str:
     if result.provenance and result.provenance.source == "abstract":
         head += ["", f"> ⚠️ {t['abstract_only']}"]
     return "\n".join(head) + "\n\n" + analysis_markdown(result.analysis, result, t)
+
+
+def _hub_line(result: PaperResult, t: dict[str, str]) -> list[str]:
+    """The Hub repositories citing the paper, as bare URLs like every link of a paper's block
+    (the block's brackets are escaped: paper text never makes a link)."""
+    kinds = [
+        f"{t[key]} " + ", ".join(f"{url} ♥ {likes}" for _, url, likes in repos)
+        for key, repos in hub_links(result.resources)
+    ]
+    return [f"- **{t['hub']}**: " + " · ".join(kinds)] if kinds else []
 
 
 def _mark(result: PaperResult, item: str, t: dict[str, str]) -> str:
