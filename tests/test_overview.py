@@ -45,10 +45,10 @@ def test_every_paper_once_and_the_most_upvoted_first() -> None:
     results = [result(str(i), d, upvotes=i) for i, d in enumerate(domains)]
     results.append(PaperResult(paper=Paper(id="f", title="t"), status="failed", error="x"))
     o = day_overview(results)
-    assert [(t.name, len(t.papers)) for t in o.themes] == [("CV", 3), ("NLP", 2), ("", 9)]
-    assert o.themes[-1].other
+    assert [(t.name, len(t.papers)) for t in o.themes] == [("CV", 3), ("NLP", 2), ("", 10)]
+    assert o.themes[-1].other and o.themes[-1].papers[-1] == "f"  # a failed paper, last
     placed = [p for t in o.themes for p in t.papers]
-    assert sorted(placed) == sorted(r.paper.id for r in results[:-1])  # each once, no failure
+    assert sorted(placed) == sorted(r.paper.id for r in results)  # each paper exactly once
     assert [m.id for m in o.must_reads] == ["13", "12", "11", "10", "9"]
     assert o.must_reads[0].why == "提出了方法 13，解决了问题。"
 

@@ -69,6 +69,14 @@ def test_no_llm_report_has_every_paper(recordings, tmp_path) -> None:
         assert [h for _, h in p["sections"]] == SECTIONS_ZH, p["id"]
         assert p["source"] == expected_source(p["id"]), p["id"]
     assert md.count("仅根据摘要分析") == sum(expected_source(i) == "ArXiv Abs" for i in DAY_IDS)
+    # what the tool writes is Chinese: fillers, reasons; no sentence stands in two sections
+    assert "not stated" not in md and "论文未说明" in md
+    assert "降级原因: HTML：arXiv 的 HTML 转换失败（2 段中 2 段是转换错误）" in md
+    for block in md.split("=" * 60)[1:]:
+        lines = [x for x in block.splitlines() if not x.startswith(("- **", "## ", "> "))]
+        items = [re.sub(r"^(\*   (\*\*.+?\*\*：)?|\s+\d+\. )", "", x) for x in lines]
+        items = [x for x in items if len(x) > 40]
+        assert len(items) == len(set(items)), block[:80]
 
 
 def test_no_llm_is_the_default_without_configuration(recordings) -> None:

@@ -52,6 +52,7 @@ _COMPARE = re.compile(
     r"accuracy|increase|decrease|\bvs\.?\b|relative",
     re.I,
 )
+_CITATIONS = re.compile(r"\[\d+(?:\s*[,–-]\s*\d+)*\]")  # "[36]", "[1, 4]": references
 _RESULT_TABLE = re.compile(
     r"result|accuracy|score|performance|ablation|benchmark|compar|"
     r"error|rate|\bvs\.?\b|%",
@@ -261,7 +262,7 @@ def _results(doc: Document, abstract: list[tuple[str, str]], used: set[str]) -> 
     for where, s in pool:
         if s in used:
             continue
-        found = [n.text for n in numbers(s) if _meaningful(n.text)]
+        found = [n.text for n in numbers(_CITATIONS.sub(" ", s)) if _meaningful(n.text)]
         if found and _COMPARE.search(s) and not any(r.claim == s for r in picked):
             picked.append(
                 Result(

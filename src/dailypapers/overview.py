@@ -22,21 +22,24 @@ def day_overview(results: list[PaperResult]) -> Overview:
 
 
 def theme_of(result: PaperResult) -> str | None:
-    """The head of the first application domain, or None for a paper without an analysis."""
+    """The head of the first application domain; None for a paper without one."""
     if result.analysis is None or not result.analysis.domains:
         return None
     head = _HEAD.split(result.analysis.domains[0].strip(), maxsplit=1)[0].strip()
-    return head or None
+    return head if head and any(c.isalnum() for c in head) else None
 
 
 def themes(results: list[PaperResult]) -> list[Theme]:
-    """Themes by number of papers (then first appearance), each paper under exactly one;
-    singletons go to `other` once there are more themes than fit a glance."""
+    """Themes by number of papers (then first appearance), each paper under exactly one:
+    papers with no domain (failed ones too), and singletons once there are more themes than
+    fit a glance, go to `other`."""
     groups: dict[str, list[str]] = defaultdict(list)
     names: dict[str, str] = {}
+    unnamed: list[str] = []
     for r in results:
         name = theme_of(r)
         if name is None:
+            unnamed.append(r.paper.id)
             continue
         key = name.casefold()
         names.setdefault(key, name)
@@ -45,7 +48,7 @@ def themes(results: list[PaperResult]) -> list[Theme]:
     kept = [k for k in ranked if len(groups[k]) > 1 or len(ranked) <= MAX_THEMES]
     kept = kept[:MAX_THEMES]
     out = [Theme(name=names[k], papers=groups[k]) for k in kept]
-    rest = [pid for k in ranked if k not in kept for pid in groups[k]]
+    rest = [pid for k in ranked if k not in kept for pid in groups[k]] + unnamed
     if rest:
         out.append(Theme(name="", papers=rest, other=True))
     return out

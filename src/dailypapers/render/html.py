@@ -18,6 +18,7 @@ from .labels import (
     is_web_url,
     provenance_line,
     reason_text,
+    reason_words,
     selection_line,
     short_title,
     source_name,
@@ -44,6 +45,7 @@ def _env() -> Environment:
         said=said,
         short_title=short_title,
         hub_links=hub_links,
+        reason_words=reason_words,
         grounding_line=grounding_line,
         reason_text=reason_text,
     )

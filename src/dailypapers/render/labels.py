@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from ..models import (
     Grounding,
     HubResources,
@@ -180,6 +182,44 @@ def source_name(result: PaperResult) -> str:
     return SOURCE_NAMES[result.provenance.source] if result.provenance else "—"
 
 
+# The reasons the tool gives in English (errors carry them), worded for the Chinese report.
+# What no pattern knows stays as it was said.
+_REASONS_ZH = [
+    (re.compile(r"^(html|pdf): "), lambda m: {"html": "HTML：", "pdf": "PDF："}[m[1]]),
+    (re.compile(r"arXiv has no (HTML|PDF) for (\S+)"), lambda m: f"arXiv 没有 {m[2]} 的 {m[1]}"),
+    (
+        re.compile(r"arXiv HTML of \S+ is mostly conversion errors \((\d+) of (\d+) paragraphs\)"),
+        lambda m: f"arXiv 的 HTML 转换失败（{m[2]} 段中 {m[1]} 段是转换错误）",
+    ),
+    (
+        re.compile(r"the PDF of \S+ has no extractable text \(scanned\?\)"),
+        lambda m: "PDF 中没有可提取的文字（扫描件？）",
+    ),
+    (re.compile(r"the PDF of \S+ is protected by a password"), lambda m: "PDF 有密码保护"),
+    (
+        re.compile(
+            r"(arXiv[\w ]*|Hugging Face) timed out at (\S+) — check the network or the base URL"
+        ),
+        lambda m: f"{m[1]} 超时（{m[2]}）",
+    ),
+    (
+        re.compile(
+            r"(arXiv[\w ]*|Hugging Face) unreachable at (\S+) — check the network or the base URL"
+        ),
+        lambda m: f"无法连接 {m[1]}（{m[2]}）",
+    ),
+]
+
+
+def reason_words(reason: str, t: dict[str, str]) -> str:
+    """A reason the tool gave, in the report's language where it has the words."""
+    if t is not LABELS["zh"]:
+        return reason
+    for pattern, words in _REASONS_ZH:
+        reason = pattern.sub(words, reason)
+    return reason
+
+
 def provenance_line(p: Provenance, t: dict[str, str]) -> str:
     """The compact provenance of one paper; the JSON has all of it."""
     version = f" {p.version}" if p.version else ""
@@ -191,7 +231,8 @@ def provenance_line(p: Provenance, t: dict[str, str]) -> str:
         shown = p.cut_sections[:3] + (["…"] if len(p.cut_sections) > 3 else [])
         parts.append(f"{t['cut']} ({len(p.cut_sections)}): {', '.join(shown)}")
     if p.fallbacks:
-        parts.append(f"{t['fallback']}: {'; '.join(p.fallbacks)}")
+        reasons = "; ".join(reason_words(r, t) for r in p.fallbacks)
+        parts.append(f"{t['fallback']}: {reasons}")
     if p.hidden_chars:
         parts.append(t["hidden"].format(n=p.hidden_chars))
     if p.context_limit:

@@ -17,6 +17,7 @@ from .labels import (
     is_web_url,
     provenance_line,
     reason_text,
+    reason_words,
     selection_line,
     short_title,
     source_name,
@@ -94,7 +95,7 @@ def _paper_markdown(result: PaperResult, t: dict[str, str]) -> str:
     if result.provenance:
         head.append(f"- **{t['provenance']}**: {provenance_line(result.provenance, t)}")
     if result.status == "failed" or result.analysis is None:
-        head.append(f"- **{t['status']}**: ❌ {t['failed']}: {result.error}")
+        head.append(f"- **{t['status']}**: ❌ {t['failed']}: {reason_words(result.error or '', t)}")
         return "\n".join(head) + "\n"
     if result.grounding:
         head.append(f"- **{t['grounding']}**: {grounding_line(result.grounding, t)}")
