@@ -72,6 +72,7 @@ def recordings(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Recordings, Lo
         "DAILYPAPERS_HF_DELAY": "0",
         "DAILYPAPERS_HTTP_TIMEOUT": "5",
         "DAILYPAPERS_HTTP_RETRIES": "2",
+        "DAILYPAPERS_HUB_RESOURCES": "0",  # 150 requests a day: on in the tests about the Hub
     }.items():
         monkeypatch.setenv(var, value)
     yield rec, server

@@ -199,7 +199,8 @@ def test_filtered_reports_keep_the_full_one_and_say_what_they_show(recordings, c
     assert "no papers were listed" in cli("report", "2026-02-14", "-o", "-").output
 
 
-def test_hub_resources_citing_a_paper(recordings, clean_env) -> None:
+def test_hub_resources_citing_a_paper(recordings, clean_env, monkeypatch) -> None:
+    monkeypatch.setenv("DAILYPAPERS_HUB_RESOURCES", "1")
     rec, server = recordings
     first = DAY_IDS[0]
     rec.hub[("models", first)] = [
@@ -228,8 +229,10 @@ def test_hub_resources_citing_a_paper(recordings, clean_env) -> None:
     assert len(server.paths()) == n
 
 
-def test_the_hub_failing_never_fails_the_paper(recordings) -> None:
-    rec, _ = recordings
+def test_the_hub_failing_never_fails_the_paper(recordings, monkeypatch) -> None:
+    monkeypatch.setenv("DAILYPAPERS_HUB_RESOURCES", "1")
+    rec, server = recordings
     rec.overrides["/api/datasets"] = [Reply(500, b"oops")] * 20
     res = cli("report", DAY, "--top", "2", "--no-llm", "--quiet", "-o", "-")
     assert res.exit_code == 0 and res.output.count("## 📄") == 2 and "**Hub**" not in res.output
+    assert any(p.startswith("/api/datasets") for p in server.paths())

@@ -97,6 +97,13 @@ class Settings(BaseModel):
     price_out: float | None = setting(
         None, "DAILYPAPERS_PRICE_OUT", "USD per million output tokens, for the cost line", ge=0
     )
+    hub_resources: bool = setting(
+        True,
+        "DAILYPAPERS_HUB_RESOURCES",
+        "list the Hub's models, datasets and Spaces citing each paper (3 requests to Hugging "
+        "Face per paper, once); `0` leaves them out",
+        shown="`1`",
+    )
     keep_sources: bool = setting(
         True,
         "DAILYPAPERS_KEEP_SOURCES",

@@ -310,7 +310,9 @@ class Day:
             if result is None:
                 doc, fallbacks = await self.read(paper)
                 result = await self.analyse(paper, doc, fallbacks)
-            if result.resources is None or self.opts.refresh:
+            if self.analyser.settings.hub_resources and (
+                result.resources is None or self.opts.refresh
+            ):
                 result.resources = await self.hub_resources(paper)
             self.store.record_paper(self.run_id, paper.id, "ok", None)
             log.info(
