@@ -202,7 +202,7 @@ def test_concurrent_first_runs_create_the_archive_safely(clean_env) -> None:
         "import sys, pathlib; from dailypapers.store import Store; "
         "Store(pathlib.Path(sys.argv[1])).close()"
     )
-    for attempt in range(5):
+    for attempt in range(3):
         db = clean_env / f"a{attempt}" / "dailypapers.db"
         procs = [
             subprocess.Popen([sys.executable, "-c", code, str(db)], stderr=subprocess.PIPE)
