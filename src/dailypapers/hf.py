@@ -1,4 +1,5 @@
-"""The Hugging Face Daily Papers list: a day, an ISO week or a month, every page of it."""
+"""The Hugging Face Daily Papers list (a day, an ISO week or a month, every page of it), and
+the Hub repositories that cite a paper."""
 
 from __future__ import annotations
 
@@ -16,10 +17,10 @@ from .net import Net, expect
 from .periods import Period
 
 PAGE_LIMIT = 100  # the API answers 400 above this
+MAX_PAGES = 60  # 6,000 papers: more than any month has had
 HUB_KINDS = ("models", "datasets", "spaces")
 HUB_SHOWN = 5  # of each kind, the most liked
 _REPO = re.compile(r"[\w.-]{1,96}/[\w.-]{1,96}")  # owner/name: all a report links to
-MAX_PAGES = 60  # 6,000 papers: more than any month has had
 
 
 def parse_listing(entries: list[Any], notes: list[str] | None = None) -> list[Paper]:

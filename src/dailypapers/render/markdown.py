@@ -230,8 +230,9 @@ def emphasise(text: str, terms: list[str]) -> list[tuple[str, bool]]:
     words = sorted({x.strip() for x in terms if x.strip()}, key=len, reverse=True)
     if not words:
         return [(text, False)]
-    pattern = re.compile(
-        r"(?<![\w.])(" + "|".join(re.escape(w) for w in words) + r")(?![\w]|\.\d)", re.I
+    pattern = re.compile(  # Latin letters and digits join a term; a Chinese character does not
+        r"(?<![A-Za-z0-9_.])(" + "|".join(re.escape(w) for w in words) + r")(?![A-Za-z0-9_]|\.\d)",
+        re.I,
     )
     parts: list[tuple[str, bool]] = []
     at = 0
