@@ -376,3 +376,22 @@ def test_colour_macros_leave_the_tex(preprint) -> None:
     assert r"$\mathcal{L}=-\log\frac{{s^{+}}}{\sum_{j}s_{j}}$" in text
     assert r"$\lambda=0.01$" in text
     assert "color" not in text
+
+
+@pytest.mark.parametrize(
+    ("page", "figure"),
+    [
+        ("arxiv_html/2501.11120v1.html", "https://arxiv.org/html/2501.11120v1/x1.png"),
+        (
+            "arxiv_html/2407.16314v1.html",
+            "https://arxiv.org/html/2407.16314v1/extracted/5749473/images/generative_process.png",
+        ),
+        ("arxiv_html/2508.08468v6.html", "https://arxiv.org/html/2508.08468v6/fig1.png"),
+    ],
+)
+def test_first_figure_resolved_as_a_browser_would(page: str, figure: str) -> None:
+    arxiv_id = page.split("/")[1].removesuffix(".html")
+    url = f"https://arxiv.org/html/{arxiv_id}"
+    assert parse_html((FIXTURES / page).read_bytes(), url=url).figure == figure
+    local = parse_html((FIXTURES / page).read_bytes(), url=f"http://127.0.0.1/html/{arxiv_id}")
+    assert local.figure is None  # the report's page loads https images only

@@ -6,7 +6,15 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from dailypapers.models import Analysis, Evidence, Paper, PaperResult, Report, UsageGuide
+from dailypapers.models import (
+    Analysis,
+    Evidence,
+    Paper,
+    PaperResult,
+    Provenance,
+    Report,
+    UsageGuide,
+)
 from dailypapers.overview import day_overview, theme_of
 from dailypapers.render import render
 
@@ -61,6 +69,7 @@ def test_overview_and_key_figure_in_markdown_html_and_json() -> None:
     ]
     results[0].paper.thumbnail = "https://cdn-thumbnails.huggingface.co/p/2602.00001.png"
     results[1].paper.thumbnail = "javascript:alert(1)"
+    results[2].provenance = Provenance(source="html", figure="https://arxiv.org/html/3v1/x1.png")
     report = Report(
         label="2026-02-11",
         generated_at=datetime.now(UTC),
@@ -76,7 +85,8 @@ def test_overview_and_key_figure_in_markdown_html_and_json() -> None:
     html = render(report, "html")
     assert '<section class="overview"><h2>概览</h2>' in html
     assert '<a href="#p1">Name2602.00001</a> <span class="meta">▲ 30</span>' in html
-    assert html.count("<img ") == 1 and "javascript:" not in html
+    assert html.count("<img ") == 2 and "javascript:" not in html  # HF's, else arXiv's figure
+    assert '<img src="https://arxiv.org/html/3v1/x1.png"' in html
     assert (
         '<img src="https://cdn-thumbnails.huggingface.co/p/2602.00001.png" alt="" loading="lazy"'
         in html

@@ -231,6 +231,7 @@ def provenance(
         rung=rung,
         analysed_at=datetime.now(UTC),
         hidden_chars=doc.hidden_chars,
+        figure=doc.figure,
     )
 
 

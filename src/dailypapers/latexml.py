@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import threading
+from urllib.parse import urljoin
 
 from lxml import etree
 from lxml import html as lxml_html
@@ -150,9 +151,23 @@ def _parse_html(page: str | bytes, arxiv_id: str | None, url: str | None) -> Doc
         categories=[meta["category"]] if meta.get("category") else [],
         conversion_errors=errors,
         hidden_chars=hidden_chars,
+        figure=_key_figure(tree, article, url),
     )
     _check_usable(doc, error_paras, paras)
     return doc
+
+
+def _key_figure(tree: etree._Element, article: etree._Element, url: str | None) -> str | None:
+    """The first figure's image (not a table's), resolved as a browser would: against the
+    page's `<base>` where it has one (/html/2501.11120v1/), else the page's URL (the newest
+    layout writes "2508.08468v6/fig1.png"). Only an https URL is kept: the report loads no
+    other."""
+    src = article.xpath(f"string((.//figure[{_xp('ltx_figure')}]//img[@src])[1]/@src)")
+    if not src or not url:
+        return None
+    base = urljoin(url, tree.xpath("string(//base/@href)") or url)  # as a browser resolves
+    found = urljoin(base, str(src))
+    return found if found.startswith("https://") else None
 
 
 def _page_meta(tree: etree._Element) -> dict[str, str]:

@@ -114,6 +114,7 @@ class Document(BaseModel):
     comment: str | None = None
     conversion_errors: int = 0
     hidden_chars: int = 0  # invisible text (hidden, white, zero-size ...) dropped unread
+    figure: str | None = None  # the first figure's image (arXiv HTML), as an https URL
 
     def markdown(self, *, bibliography: bool = True) -> str:
         parts = [f"# {self.title}"]
@@ -360,6 +361,7 @@ class Provenance(BaseModel):
     hidden_chars: int = 0  # invisible text the paper carried, never read
     context_limit: int | None = None  # the server's context, which the paper was packed to
     server_truncated: tuple[int, int] | None = None  # (tokens the server read, tokens sent)
+    figure: str | None = None  # the paper's first figure, where what was read has one
 
 
 class HubRepo(BaseModel):

@@ -36,7 +36,10 @@ def _env() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["math"] = with_math
-    env.tests["web_url"] = is_web_url  # only http(s) links become hrefs, never javascript:
+    env.tests["web_url"] = is_web_url
+    env.tests["https_url"] = lambda u: (
+        isinstance(u, str) and u.lower().startswith("https://")
+    )  # only http(s) links become hrefs, never javascript:
     env.globals.update(
         source_name=source_name,
         provenance_line=provenance_line,
