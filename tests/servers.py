@@ -208,6 +208,17 @@ def fenced_paper(request: dict) -> str:
     return re.sub(r"^Links and comment given by the authors: .*\n", "", text)
 
 
+DAY = re.compile(r"<<<DAY (\w+)>>>\n(.*)\n<<<END DAY \1>>>", re.S)
+
+
+def day_summary(request: dict) -> dict:
+    """A paragraph on the day that says only what the analyses it was given say."""
+    m = DAY.search(request["messages"][-1]["content"])
+    papers = json.loads(m.group(2)) if m else []
+    lead = papers[0]["contribution"] if papers else ""
+    return {"summary": f"今日论文涉及多个方向。{lead}"}
+
+
 def faithful_analysis(request: dict) -> dict:
     """An analysis written the way a careful LLM would: Chinese prose around numbers, names
     and quotes copied from the paper in the request."""
@@ -334,6 +345,7 @@ class ScriptedLLM:
 
     def __init__(self) -> None:
         self.requests: list[dict] = []
+        self.day_requests: list[dict] = []
         self.script: list[Step] = []
         self.rejects: dict[str, str] = {}
         self.context: int | None = None
@@ -357,9 +369,10 @@ class ScriptedLLM:
         if not path.endswith("/chat/completions"):
             return json_reply({"error": {"message": "not found"}}, 404)
         request = json.loads(body)
-        with self.lock:
-            self.requests.append(request)
-            step = self.script.pop(0) if self.script else None
+        day = DAY.search(request["messages"][-1]["content"])
+        with self.lock:  # a paper's analyses in `requests`, the paragraph on the day apart
+            (self.day_requests if day else self.requests).append(request)
+            step = self.script.pop(0) if self.script and not day else None
         if step is not None:
             return step(request)
         fmt = (request.get("response_format") or {}).get("type")
@@ -374,7 +387,8 @@ class ScriptedLLM:
             return Reply(400, json.dumps(body).encode(), {"Content-Type": "application/json"})
         if self.context and self.context_style == "ollama":
             prompt = min(prompt, self.context)
-        answer = json.dumps(self.writer(request), ensure_ascii=False)
+        writer = day_summary if day else self.writer
+        answer = json.dumps(writer(request), ensure_ascii=False)
         return Reply(
             200,
             json.dumps(completion(answer, prompt_tokens=prompt)).encode(),

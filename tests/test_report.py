@@ -102,7 +102,35 @@ def test_llm_report_parses_back_with_same_structure(llm, tmp_path) -> None:
     first = data["papers"][0]
     assert f"- **中文标题**: {first['analysis']['translated_title']}" in md
     assert first["analysis"]["translated_title"].startswith("论文：")
-    assert md.count("- **中文标题**: ") == 50 and "## 概览" in md.split("=" * 60)[0]
+    head = md.split("=" * 60)[0]
+    assert md.count("- **中文标题**: ") == 50 and "## 概览\n\n今日论文涉及多个方向。" in head
+    assert "未核验" not in head and data["overview"]["paragraph"]["verdict"]["verified"]
+    assert len(llm.day_requests) == 1  # written once: the JSON run found it in the archive
+    assert "今日论文涉及多个方向。" in cli("show", DAY).output
+
+
+def test_the_paragraph_on_the_day_is_checked_against_the_analyses(llm, monkeypatch) -> None:
+    import servers
+
+    honest = servers.day_summary
+
+    def inventive(request: dict) -> dict:
+        return {"summary": honest(request)["summary"] + "平均提升 87.6%，超过 GPT-9。"}
+
+    monkeypatch.setattr(servers, "day_summary", inventive)
+    md = cli("report", DAY, "--top", "3", "-o", "-", "--quiet").output
+    head = md.split("=" * 60)[0]
+    assert "平均提升 87.6%" in head and "⚠️ *未核验: 论文中没有这些数字：87.6%" in head
+    assert "GPT-9" in head.split("未核验")[1]  # the invented name is named too
+
+
+def test_no_paragraph_when_the_llm_cannot_write_it(llm, monkeypatch) -> None:
+    import servers
+
+    monkeypatch.setattr(servers, "day_summary", lambda request: {"not": "a summary"})
+    res = CliRunner().invoke(app, ["report", DAY, "--top", "2", "-o", "-"])
+    assert res.exit_code == 0 and res.stdout.count("## 📄") == 2 and "## 概览" in res.stdout
+    assert "no paragraph on the day" in res.stderr
 
 
 def test_html_escapes_hostile_listing(recordings, tmp_path) -> None:

@@ -54,16 +54,16 @@ class Packed:
 
 
 @cache
-def load_prompt(lang: str) -> tuple[str, str]:
-    """(system prompt, its version) from the versioned prompt file."""
+def load_prompt(lang: str, name: str = "analysis") -> tuple[str, str]:
+    """(system prompt, its version) from the versioned prompt file `{name}.{lang}.md`."""
     text = (
         resources.files("dailypapers.prompts")
-        .joinpath(f"analysis.{lang}.md")
+        .joinpath(f"{name}.{lang}.md")
         .read_text(encoding="utf-8")
     )
     m = re.match(r"<!-- prompt-version: (\S+) -->\n", text)
     if not m:
-        raise ValueError(f"prompt file analysis.{lang}.md has no version line")
+        raise ValueError(f"prompt file {name}.{lang}.md has no version line")
     return text[m.end() :], m.group(1)
 
 

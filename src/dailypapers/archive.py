@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from .models import Lang, Paper, PaperResult, Report, ReportKind
-from .overview import day_overview
+from .overview import day_overview, material_key
 from .store import Store
 
 
@@ -31,7 +31,7 @@ def from_archive(store: Store, label: str, kind: ReportKind, lang: Lang) -> Repo
         generated_at=datetime.now(UTC),
         analyser="llm" if "llm" in kinds else "no-llm",
         model=", ".join(sorted(models)) or None,
-        overview=day_overview(results),
+        overview=day_overview(results, store.paragraph(material_key(results, lang))),
         papers=results,
     )
 

@@ -233,6 +233,11 @@ def items_of(a: Analysis) -> list[Item]:
     return out
 
 
+def check_item(item: Item, paper: PaperIndex) -> Verdict:
+    """One text checked against a paper (or anything read as one), as written by an LLM."""
+    return _check(item, paper, copied=False)
+
+
 def _check(item: Item, paper: PaperIndex, copied: bool) -> Verdict:
     v = Verdict(item=item.address, verified=True)
     clauses = [c for t in item.texts for c in _CLAUSE.split(t) if c and not _NOT_STATED.search(c)]

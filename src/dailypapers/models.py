@@ -404,9 +404,18 @@ class MustRead(BaseModel):
     why: str  # the paper's own core contribution, as analysed and checked
 
 
+class DayParagraph(BaseModel):
+    """The LLM's paragraph on the day (see summary.py), and its check against the analyses."""
+
+    text: str
+    verdict: Verdict
+    prompt_version: str
+
+
 class Overview(BaseModel):
     """The day at a glance (see overview.py)."""
 
+    paragraph: DayParagraph | None = None  # with an LLM
     themes: list[Theme] = []
     must_reads: list[MustRead] = []
 

@@ -7,18 +7,33 @@ together; themes of a single paper are gathered under "other" when the day has m
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import defaultdict
 
-from .models import MustRead, Overview, PaperResult, Theme
+from .models import DayParagraph, MustRead, Overview, PaperResult, Theme
 
 MAX_THEMES = 8
 MUST_READS = 5
 _HEAD = re.compile(r"\s*[-—–/:：、,，;；|]\s*|\s*[(（\[]")
 
 
-def day_overview(results: list[PaperResult]) -> Overview:
-    return Overview(themes=themes(results), must_reads=must_reads(results))
+def day_overview(results: list[PaperResult], paragraph: DayParagraph | None = None) -> Overview:
+    return Overview(paragraph=paragraph, themes=themes(results), must_reads=must_reads(results))
+
+
+def analysed(results: list[PaperResult]) -> list[PaperResult]:
+    return [r for r in results if r.status == "ok" and r.analysis]
+
+
+def material_key(results: list[PaperResult], lang: str) -> str:
+    """What a paragraph on the day is written from: the analyses, by content. The archive
+    keeps the paragraph under it, so a re-run or `show` finds it without asking again."""
+    digest = hashlib.sha256(lang.encode())
+    for r in analysed(results):
+        digest.update(r.paper.id.encode())
+        digest.update(r.analysis.model_dump_json().encode() if r.analysis else b"")
+    return digest.hexdigest()
 
 
 def theme_of(result: PaperResult) -> str | None:
@@ -57,8 +72,7 @@ def themes(results: list[PaperResult]) -> list[Theme]:
 def must_reads(results: list[PaperResult]) -> list[MustRead]:
     """The most upvoted analysed papers, each with what it contributes (its own grounded
     sentence) as the reason to read it."""
-    analysed = [r for r in results if r.status == "ok" and r.analysis]
-    ranked = sorted(analysed, key=lambda r: -r.paper.upvotes)[:MUST_READS]
+    ranked = sorted(analysed(results), key=lambda r: -r.paper.upvotes)[:MUST_READS]
     return [
         MustRead(id=r.paper.id, upvotes=r.paper.upvotes, why=r.analysis.contribution)
         for r in ranked

@@ -18,17 +18,18 @@ from typing import Literal
 
 import httpx
 
-from . import arxiv, hf, periods
+from . import arxiv, hf, periods, summary
 from .analyser import Analyser, make_analyser
 from .arxiv import ArxivMeta
 from .config import Settings
-from .errors import DailyPapersError, FetchError, LLMUnavailable, StorageError
+from .errors import DailyPapersError, FetchError, LLMError, LLMUnavailable, StorageError
 from .grounding import PaperIndex, ground
 from .ids import split_version
 from .llm import Call
 from .lock import period_lock
 from .models import (
     Analysis,
+    DayParagraph,
     Document,
     Grounding,
     HubResources,
@@ -40,7 +41,7 @@ from .models import (
     Selection,
 )
 from .net import Net
-from .overview import day_overview
+from .overview import analysed, day_overview, material_key
 from .store import Store
 
 log = logging.getLogger("dailypapers")
@@ -169,6 +170,7 @@ async def run(
                 try:
                     await day.prefetch_meta(work.papers)
                     results = await every_paper(day, work.papers)
+                    paragraph = None if work.kind == "paper" else await day.paragraph(results)
                     status = "done"
                 finally:
                     stats.requests, stats.retries = net.requests, net.retries
@@ -177,7 +179,7 @@ async def run(
     finally:
         await analyser.close()
     log.info("run %d %s: %s", run_id, status, stats.as_dict())
-    return assemble(work, settings.lang, results, analyser), stats
+    return assemble(work, settings.lang, results, analyser, paragraph), stats
 
 
 async def run_report(
@@ -226,7 +228,13 @@ async def run_one(
     return await run(settings, opts, store, find, transport=transport)
 
 
-def assemble(work: Work, lang: Lang, results: list[PaperResult], analyser: Analyser) -> Report:
+def assemble(
+    work: Work,
+    lang: Lang,
+    results: list[PaperResult],
+    analyser: Analyser,
+    paragraph: DayParagraph | None = None,
+) -> Report:
     return Report(
         label=work.label,
         kind=work.kind,
@@ -236,7 +244,7 @@ def assemble(work: Work, lang: Lang, results: list[PaperResult], analyser: Analy
         model=analyser.model,
         note=analyser.note(),
         selection=work.selection,
-        overview=None if work.kind == "paper" else day_overview(results),
+        overview=None if work.kind == "paper" else day_overview(results, paragraph),
         papers=results,
     )
 
@@ -336,6 +344,26 @@ class Day:
             self.emit(Event("failed", paper.id, calls=tuple(calls), reason=reason))
             self.store.record_paper(self.run_id, paper.id, "failed", reason)
             return PaperResult(paper=paper, status="failed", error=reason)
+
+    async def paragraph(self, results: list[PaperResult]) -> DayParagraph | None:
+        """The LLM's paragraph on the day, written once for a given set of analyses (a re-run
+        finds it in the archive). Its failure costs the report the paragraph, nothing else."""
+        llm, lang = self.analyser.llm, self.analyser.settings.lang
+        if llm is None or not analysed(results):
+            return None
+        key = material_key(results, lang)
+        known = self.store.paragraph(key)
+        if known is not None:
+            return known
+        try:
+            written, calls = await summary.write(llm, results, lang)
+        except LLMError as e:
+            self.store.record_calls(self.run_id, "day", getattr(e, "calls", []))
+            llm.warnings.append(f"no paragraph on the day: {e}")
+            return None
+        self.store.record_calls(self.run_id, "day", calls)
+        self.store.save_paragraph(key, written)
+        return written
 
     async def hub_resources(self, paper: Paper) -> HubResources | None:
         """What cites the paper on the Hub, asked once per paper (again with --refresh). The

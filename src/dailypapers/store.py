@@ -21,6 +21,7 @@ from .errors import ArchiveUnusable, DiskFull, NotWritable, StorageError
 from .llm import Call, ServerProfile
 from .models import (
     Analysis,
+    DayParagraph,
     Document,
     Grounding,
     HubResources,
@@ -103,10 +104,22 @@ def m003_hub_resources(db: sqlite3.Connection) -> None:
     )
 
 
+def m004_day_paragraphs(db: sqlite3.Connection) -> None:
+    """The LLM's paragraph on a day, under the analyses it was written from."""
+    _script(
+        db,
+        """
+        CREATE TABLE day_paragraphs (
+            key TEXT PRIMARY KEY, created_at TEXT NOT NULL, body TEXT NOT NULL)
+    """,
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     m001_initial,
     m002_server_context_and_transient_reads,
     m003_hub_resources,
+    m004_day_paragraphs,
 ]
 
 
@@ -372,6 +385,16 @@ class Store:
             "INSERT OR REPLACE INTO hub_resources VALUES (?, ?, ?)",
             (arxiv_id, _now(), resources.model_dump_json()),
         )
+
+    def save_paragraph(self, key: str, paragraph: DayParagraph) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO day_paragraphs VALUES (?, ?, ?)",
+            (key, _now(), paragraph.model_dump_json()),
+        )
+
+    def paragraph(self, key: str) -> DayParagraph | None:
+        row = self.db.execute("SELECT body FROM day_paragraphs WHERE key=?", (key,)).fetchone()
+        return DayParagraph.model_validate_json(row[0]) if row else None
 
     def hub_resources(self, arxiv_id: str) -> HubResources | None:
         row = self.db.execute("SELECT body FROM hub_resources WHERE id=?", (arxiv_id,)).fetchone()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from ..escape import markdown_text
-from ..models import Analysis, Overview, PaperResult, Report, Result
+from ..models import Analysis, Overview, PaperResult, Report, Result, Verdict
 from .labels import (
     LABELS,
     SEPARATOR,
@@ -51,7 +51,13 @@ def overview_markdown(overview: Overview, papers: list[PaperResult], t: dict[str
     def link(pid: str) -> str:
         return f"[{markdown_text(short_title(by_id[pid].title))}]({by_id[pid].hf_url})"
 
-    lines = [f"## {t['overview']}", "", f"**{t['themes']}**", ""]
+    lines = [f"## {t['overview']}", ""]
+    if overview.paragraph:
+        lines += [
+            markdown_text(overview.paragraph.text) + _verdict_mark(overview.paragraph.verdict, t),
+            "",
+        ]
+    lines += [f"**{t['themes']}**", ""]
     for theme in overview.themes:
         name = t["other_theme"] if theme.other else markdown_text(theme.name)
         count = t["n_papers"].format(n=len(theme.papers))
@@ -116,9 +122,11 @@ def _hub_line(result: PaperResult, t: dict[str, str]) -> list[str]:
 
 def _mark(result: PaperResult, item: str, t: dict[str, str]) -> str:
     verdict = result.grounding.unverified(item) if result.grounding else None
-    if verdict is None:
-        return ""
-    return f" ⚠️ *{t['unverified']}: {reason_text(verdict, t)}*"
+    return "" if verdict is None else _verdict_mark(verdict, t)
+
+
+def _verdict_mark(verdict: Verdict, t: dict[str, str]) -> str:
+    return "" if verdict.verified else f" ⚠️ *{t['unverified']}: {reason_text(verdict, t)}*"
 
 
 def analysis_markdown(a: Analysis, result: PaperResult, t: dict[str, str]) -> str:

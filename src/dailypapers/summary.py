@@ -1,0 +1,74 @@
+"""The day in one paragraph, written by the LLM from the day's checked analyses alone (never
+from the papers), and checked against those analyses the way an analysis is checked against
+its paper: every number and name in the paragraph must stand in them.
+
+A paragraph is kept in the archive under the analyses it was written from, so a re-run of a
+finished day, or `show`, finds it without a call."""
+
+from __future__ import annotations
+
+import json
+import secrets
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .analyse import fence_safe, load_prompt
+from .grounding import Item, PaperIndex, check_item
+from .llm import LLM, Call
+from .models import Block, DayParagraph, Document, PaperResult, Section, Verdict
+from .overview import analysed
+
+MAX_RESULTS = 3  # per paper, in what the LLM is given
+
+
+class DaySummary(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    summary: str = Field(description="3-5 sentences on the day, from the analyses only")
+
+
+def material(results: list[PaperResult]) -> list[dict[str, object]]:
+    return [
+        {
+            "id": r.paper.id,
+            "title": r.paper.title,
+            "domains": r.analysis.domains,
+            "contribution": r.analysis.contribution,
+            "results": [x.claim for x in r.analysis.results[:MAX_RESULTS]],
+        }
+        for r in analysed(results)
+        if r.analysis
+    ]
+
+
+def material_document(results: list[PaperResult]) -> Document:
+    """The analyses as a document, for checking the paragraph against them."""
+    sections = [
+        Section(
+            title=str(m["title"]),
+            level=1,
+            blocks=[Block(kind="paragraph", text=json.dumps(m, ensure_ascii=False))],
+        )
+        for m in material(results)
+    ]
+    return Document(source="html", title="analyses", sections=sections)
+
+
+def check(text: str, results: list[PaperResult]) -> Verdict:
+    return check_item(Item("overview.summary", [text]), PaperIndex(material_document(results)))
+
+
+async def write(llm: LLM, results: list[PaperResult], lang: str) -> tuple[DayParagraph, list[Call]]:
+    """Ask for the paragraph (one repair round, as for an analysis) and check it."""
+    boundary = secrets.token_hex(6)
+    template, version = load_prompt(lang, "summary")
+    given = fence_safe(json.dumps(material(results), ensure_ascii=False, indent=1))
+    user = (
+        f"<<<DAY {boundary}>>>\n{given}\n<<<END DAY {boundary}>>>\n\n"
+        "Write the paragraph on this day as the JSON object described above."
+    )
+    outcome = await llm.structured(
+        template.replace("{boundary}", boundary), user, DaySummary, version
+    )
+    text = outcome.value.summary.strip()
+    written = DayParagraph(text=text, verdict=check(text, results), prompt_version=version)
+    return written, outcome.calls
