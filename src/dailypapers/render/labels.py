@@ -28,6 +28,7 @@ LABELS = {
         "other_theme": "其他",
         "n_papers": "{n} 篇",
         "colon": "：",
+        "reason_sep": "；",
         "open": "（",
         "close": "）",
         "not_stated": "论文未说明",
@@ -107,6 +108,7 @@ LABELS = {
         "other_theme": "Other",
         "n_papers": "{n} papers",
         "colon": ": ",
+        "reason_sep": "; ",
         "open": " (",
         "close": ")",
         "not_stated": "not stated in the paper",
@@ -231,7 +233,7 @@ def provenance_line(p: Provenance, t: dict[str, str]) -> str:
         shown = p.cut_sections[:3] + (["…"] if len(p.cut_sections) > 3 else [])
         parts.append(f"{t['cut']} ({len(p.cut_sections)}): {', '.join(shown)}")
     if p.fallbacks:
-        reasons = "; ".join(reason_words(r, t) for r in p.fallbacks)
+        reasons = t["reason_sep"].join(reason_words(r, t) for r in p.fallbacks)
         parts.append(f"{t['fallback']}: {reasons}")
     if p.hidden_chars:
         parts.append(t["hidden"].format(n=p.hidden_chars))
@@ -281,7 +283,7 @@ def reason_text(v: Verdict, t: dict[str, str]) -> str:
     ]
     if not v.quote_found:
         parts.append(t["why_quote"])
-    return "；".join(parts) if t is LABELS["zh"] else "; ".join(parts)
+    return t["reason_sep"].join(parts)
 
 
 def heading_label(report: Report, t: dict[str, str]) -> str:
