@@ -32,7 +32,7 @@ from servers import (  # noqa: E402
     ScriptedLLM,
     big_day,
     completion,
-    day_summary,
+    day_paragraph,
     faithful_analysis,
     json_reply,
 )
@@ -74,7 +74,7 @@ class TimedLLM(ScriptedLLM):
                 {"error": {"message": "rate limited"}}, 429, **{"retry-after-ms": "200"}
             )
         day = DAY.search(request["messages"][-1]["content"])
-        writer = day_summary if day else faithful_analysis
+        writer = day_paragraph if day else faithful_analysis
         answer = json.dumps(writer(request), ensure_ascii=False)
         tokens = len(answer) // 3
         latency = LLM_BASE + tokens * LLM_PER_TOKEN

@@ -211,12 +211,12 @@ def fenced_paper(request: dict) -> str:
 DAY = re.compile(r"<<<DAY (\w+)>>>\n(.*)\n<<<END DAY \1>>>", re.S)
 
 
-def day_summary(request: dict) -> dict:
+def day_paragraph(request: dict) -> dict:
     """A paragraph on the day that says only what the analyses it was given say."""
     m = DAY.search(request["messages"][-1]["content"])
     papers = json.loads(m.group(2)) if m else []
     lead = papers[0]["contribution"] if papers else ""
-    return {"summary": f"今日论文涉及多个方向。{lead}"}
+    return {"paragraph": f"今日论文涉及多个方向。{lead}"}
 
 
 def faithful_analysis(request: dict) -> dict:
@@ -387,7 +387,7 @@ class ScriptedLLM:
             return Reply(400, json.dumps(body).encode(), {"Content-Type": "application/json"})
         if self.context and self.context_style == "ollama":
             prompt = min(prompt, self.context)
-        writer = day_summary if day else self.writer
+        writer = day_paragraph if day else self.writer
         answer = json.dumps(writer(request), ensure_ascii=False)
         return Reply(
             200,

@@ -112,12 +112,12 @@ def test_llm_report_parses_back_with_same_structure(llm, tmp_path) -> None:
 def test_the_paragraph_on_the_day_is_checked_against_the_analyses(llm, monkeypatch) -> None:
     import servers
 
-    honest = servers.day_summary
+    honest = servers.day_paragraph
 
     def inventive(request: dict) -> dict:
-        return {"summary": honest(request)["summary"] + "平均提升 87.6%，超过 GPT-9。"}
+        return {"paragraph": honest(request)["paragraph"] + "平均提升 87.6%，超过 GPT-9。"}
 
-    monkeypatch.setattr(servers, "day_summary", inventive)
+    monkeypatch.setattr(servers, "day_paragraph", inventive)
     md = cli("report", DAY, "--top", "3", "-o", "-", "--quiet").output
     head = md.split("=" * 60)[0]
     assert "平均提升 87.6%" in head and "⚠️ *未核验: 论文中没有这些数字：87.6%" in head
@@ -127,7 +127,7 @@ def test_the_paragraph_on_the_day_is_checked_against_the_analyses(llm, monkeypat
 def test_no_paragraph_when_the_llm_cannot_write_it(llm, monkeypatch) -> None:
     import servers
 
-    monkeypatch.setattr(servers, "day_summary", lambda request: {"not": "a summary"})
+    monkeypatch.setattr(servers, "day_paragraph", lambda request: {"not": "a paragraph"})
     res = CliRunner().invoke(app, ["report", DAY, "--top", "2", "-o", "-"])
     assert res.exit_code == 0 and res.stdout.count("## 📄") == 2 and "## 概览" in res.stdout
     assert "no paragraph on the day" in res.stderr

@@ -18,7 +18,7 @@ from typing import Literal
 
 import httpx
 
-from . import arxiv, hf, periods, summary
+from . import arxiv, hf, periods
 from .analyser import Analyser, make_analyser
 from .arxiv import ArxivMeta
 from .config import Settings
@@ -42,6 +42,7 @@ from .models import (
 )
 from .net import Net
 from .overview import analysed, day_overview, material_key
+from .paragraph import write_paragraph
 from .store import Store
 
 log = logging.getLogger("dailypapers")
@@ -356,7 +357,7 @@ class Day:
         if known is not None:
             return known
         try:
-            written, calls = await summary.write(llm, results, lang)
+            written, calls = await write_paragraph(llm, results, lang)
         except LLMError as e:
             self.store.record_calls(self.run_id, "day", getattr(e, "calls", []))
             llm.warnings.append(f"no paragraph on the day: {e}")

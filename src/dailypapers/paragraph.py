@@ -21,9 +21,9 @@ from .overview import analysed
 MAX_RESULTS = 3  # per paper, in what the LLM is given
 
 
-class DaySummary(BaseModel):
+class Answer(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    summary: str = Field(description="3-5 sentences on the day, from the analyses only")
+    paragraph: str = Field(description="3-5 sentences on the day, from the analyses only")
 
 
 def material(results: list[PaperResult]) -> list[dict[str, object]]:
@@ -54,21 +54,21 @@ def material_document(results: list[PaperResult]) -> Document:
 
 
 def check(text: str, results: list[PaperResult]) -> Verdict:
-    return check_item(Item("overview.summary", [text]), PaperIndex(material_document(results)))
+    return check_item(Item("overview.paragraph", [text]), PaperIndex(material_document(results)))
 
 
-async def write(llm: LLM, results: list[PaperResult], lang: str) -> tuple[DayParagraph, list[Call]]:
+async def write_paragraph(
+    llm: LLM, results: list[PaperResult], lang: str
+) -> tuple[DayParagraph, list[Call]]:
     """Ask for the paragraph (one repair round, as for an analysis) and check it."""
     boundary = secrets.token_hex(6)
-    template, version = load_prompt(lang, "summary")
+    template, version = load_prompt(lang, "paragraph")
     given = fence_safe(json.dumps(material(results), ensure_ascii=False, indent=1))
     user = (
         f"<<<DAY {boundary}>>>\n{given}\n<<<END DAY {boundary}>>>\n\n"
         "Write the paragraph on this day as the JSON object described above."
     )
-    outcome = await llm.structured(
-        template.replace("{boundary}", boundary), user, DaySummary, version
-    )
-    text = outcome.value.summary.strip()
+    outcome = await llm.structured(template.replace("{boundary}", boundary), user, Answer, version)
+    text = outcome.value.paragraph.strip()
     written = DayParagraph(text=text, verdict=check(text, results), prompt_version=version)
     return written, outcome.calls
