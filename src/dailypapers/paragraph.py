@@ -19,6 +19,7 @@ from .models import Block, DayParagraph, Document, PaperResult, Section, Verdict
 from .overview import analysed
 
 MAX_RESULTS = 3  # per paper, in what the LLM is given
+MAX_PAPERS = 60  # the most upvoted: a month's 1,500 analyses would not fit a context
 
 
 class Answer(BaseModel):
@@ -27,6 +28,8 @@ class Answer(BaseModel):
 
 
 def material(results: list[PaperResult]) -> list[dict[str, object]]:
+    """What the paragraph is written from: the most upvoted papers' analyses, in brief."""
+    chosen = sorted(analysed(results), key=lambda r: -r.paper.upvotes)[:MAX_PAPERS]
     return [
         {
             "id": r.paper.id,
@@ -35,7 +38,7 @@ def material(results: list[PaperResult]) -> list[dict[str, object]]:
             "contribution": r.analysis.contribution,
             "results": [x.claim for x in r.analysis.results[:MAX_RESULTS]],
         }
-        for r in analysed(results)
+        for r in chosen
         if r.analysis
     ]
 
