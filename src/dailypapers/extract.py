@@ -106,7 +106,7 @@ def analyse_without_llm(doc: Document, paper: Paper, lang: str) -> Analysis:
     contribution = _contribution(abstract, intro, paper)
     used = {contribution[1]}
     innovations = _innovations(intro, abstract, used)
-    used |= {x.explanation for x in innovations}
+    used |= {x.evidence.quote for x in innovations}
     results = _results(doc, abstract, used)
     used |= {r.claim for r in results}
     return Analysis(
@@ -245,8 +245,11 @@ def _innovations(
         name = lead.group(1).strip() if lead else ""
         if len(name.split()) > 6 or re.search(r"follow", name, re.I):
             name = ""  # a sentence that ends in a colon, not a name
+        explanation = text[lead.end() :] if name and lead else text  # the name is not repeated
         out.append(
-            Innovation(name=name, explanation=text, evidence=Evidence(section=where, quote=text))
+            Innovation(
+                name=name, explanation=explanation, evidence=Evidence(section=where, quote=text)
+            )
         )
     return out
 
