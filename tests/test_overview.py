@@ -6,31 +6,15 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from dailypapers.models import (
-    Analysis,
-    Evidence,
-    Paper,
-    PaperResult,
-    Provenance,
-    Report,
-    UsageGuide,
-)
+from dailypapers.models import Paper, PaperResult, Provenance, Report
 from dailypapers.overview import day_overview, theme_of
 from dailypapers.render import render
 
+from grounding_corpus import skeleton
+
 
 def result(pid: str, domain: str, upvotes: int = 0) -> PaperResult:
-    usage = UsageGuide(
-        inputs="", outputs="", workflow=[], hardware="", code="", code_urls=[], evidence=[]
-    )
-    analysis = Analysis(
-        domains=[domain],
-        contribution=f"提出了方法 {pid}，解决了问题。",
-        contribution_evidence=Evidence(section="s", quote="q"),
-        usage=usage,
-        innovations=[],
-        results=[],
-    )
+    analysis = skeleton(domains=[domain], contribution=f"提出了方法 {pid}，解决了问题。")
     paper = Paper(id=pid, title=f"Name{pid}: A Very Long Subtitle", upvotes=upvotes)
     return PaperResult(paper=paper, analysis=analysis)
 

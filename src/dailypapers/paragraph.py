@@ -43,21 +43,21 @@ def material(results: list[PaperResult]) -> list[dict[str, object]]:
     ]
 
 
-def material_document(results: list[PaperResult]) -> Document:
-    """The analyses as a document, for checking the paragraph against them."""
+def material_document(given: list[dict[str, object]]) -> Document:
+    """The analyses given to the LLM as a document, for checking the paragraph against them."""
     sections = [
         Section(
             title=str(m["title"]),
             level=1,
             blocks=[Block(kind="paragraph", text=json.dumps(m, ensure_ascii=False))],
         )
-        for m in material(results)
+        for m in given
     ]
     return Document(source="html", title="analyses", sections=sections)
 
 
-def check(text: str, results: list[PaperResult]) -> Verdict:
-    return check_item(Item("overview.paragraph", [text]), PaperIndex(material_document(results)))
+def check(text: str, given: list[dict[str, object]]) -> Verdict:
+    return check_item(Item("overview.paragraph", [text]), PaperIndex(material_document(given)))
 
 
 async def write_paragraph(
@@ -66,12 +66,13 @@ async def write_paragraph(
     """Ask for the paragraph (one repair round, as for an analysis) and check it."""
     boundary = secrets.token_hex(6)
     template, version = load_prompt(lang, "paragraph")
-    given = fence_safe(json.dumps(material(results), ensure_ascii=False, indent=1))
+    given = material(results)
+    fenced = fence_safe(json.dumps(given, ensure_ascii=False, indent=1))
     user = (
-        f"<<<DAY {boundary}>>>\n{given}\n<<<END DAY {boundary}>>>\n\n"
+        f"<<<DAY {boundary}>>>\n{fenced}\n<<<END DAY {boundary}>>>\n\n"
         "Write the paragraph on this day as the JSON object described above."
     )
     outcome = await llm.structured(template.replace("{boundary}", boundary), user, Answer, version)
     text = outcome.value.paragraph.strip()
-    written = DayParagraph(text=text, verdict=check(text, results), prompt_version=version)
+    written = DayParagraph(text=text, verdict=check(text, given), prompt_version=version)
     return written, outcome.calls

@@ -16,6 +16,7 @@ from .labels import (
     heading_label,
     hub_links,
     is_web_url,
+    key_figure,
     provenance_line,
     reason_text,
     reason_words,
@@ -36,10 +37,7 @@ def _env() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["math"] = with_math
-    env.tests["web_url"] = is_web_url
-    env.tests["https_url"] = lambda u: (
-        isinstance(u, str) and u.lower().startswith("https://")
-    )  # only http(s) links become hrefs, never javascript:
+    env.tests["web_url"] = is_web_url  # only http(s) links become hrefs, never javascript:
     env.globals.update(
         source_name=source_name,
         provenance_line=provenance_line,
@@ -48,6 +46,7 @@ def _env() -> Environment:
         said=said,
         short_title=short_title,
         hub_links=hub_links,
+        key_figure=key_figure,
         reason_words=reason_words,
         grounding_line=grounding_line,
         reason_text=reason_text,

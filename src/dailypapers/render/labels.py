@@ -324,6 +324,13 @@ def is_web_url(value: object) -> bool:
     return isinstance(value, str) and value.lower().startswith(("https://", "http://"))
 
 
+def key_figure(result: PaperResult) -> str | None:
+    """HF's picture of the paper, else the first figure of what was read; https only, as the
+    HTML report's page loads no other image."""
+    found = [result.paper.thumbnail, result.provenance.figure if result.provenance else None]
+    return next((u for u in found if u and u.lower().startswith("https://")), None)
+
+
 def selection_line(report: Report, t: dict[str, str]) -> str | None:
     """What a filtered report shows, and of how many listed papers."""
     chosen = report.selection
