@@ -17,6 +17,7 @@ import re
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from itertools import permutations
 
 from .models import Analysis, Document, Grounding, Verdict
@@ -58,7 +59,7 @@ class PaperIndex:
         self.by_value: dict[float, list[Occurrence]] = defaultdict(list)
         self.all: list[Occurrence] = []
         for where, text, context, hint in _contexts(doc):
-            for n in numbers(text, skip_references=False):
+            for n in _stated(text):
                 if n.kind == "plain" and MULTIPLIER_CONTEXT.search(hint):
                     n = replace(n, kind="multiplier")
                 occurrence = Occurrence(n, where, context)
@@ -125,10 +126,12 @@ def _contexts(doc: Document) -> list[Context]:
 
 
 def _sentences(where: str, text: str) -> list[Context]:
-    """Each sentence, bound with the one before it ("On COCO, ... . It reaches 45.2 AP.")."""
+    """Each sentence, bound with the one before it ("On COCO, ... . It reaches 45.2 AP.").
+    (Squashing joined texts is joining squashed ones: each part is squashed once.)"""
     parts = [p for p in _SENTENCE.split(text) if p.strip()]
+    squashed = [squash(p) for p in parts]
     return [
-        (where, part, squash((parts[i - 1] if i else "") + " " + part), "")
+        (where, part, (squashed[i - 1] if i else "") + squashed[i], "")
         for i, part in enumerate(parts)
     ]
 
@@ -142,15 +145,25 @@ def _table(where: str, caption: str, text: str) -> list[Context]:
     ]
     if not rows:
         return [(where, caption + "\n" + text, squash(caption + " " + text), caption)]
-    numeric = [any(numbers(c, skip_references=False) for c in r[1:]) for r in rows]
-    header_rows = [r for r, has in zip(rows, numeric, strict=True) if not has] or rows[:1]
-    out = [(where, caption, squash(caption), caption)]
-    for r in rows:
+    numeric = [any(_stated(c) for c in r[1:]) for r in rows]
+    headers = [i for i, has in enumerate(numeric) if not has] or [0]
+    cells = [[squash(c) for c in r] for r in rows]
+    caption_squashed = squash(caption)
+    out = [(where, caption, caption_squashed, caption)]
+    for r, row_cells in zip(rows, cells, strict=True):
+        row = caption_squashed + "".join(row_cells)
         for j, cell in enumerate(r):
-            column = " ".join(h[j] for h in header_rows if j < len(h))
-            context = squash(" ".join([caption, " ".join(r), column]))
-            out.append((where, cell, context, f"{column} {r[0] if r else ''}"))
+            column = " ".join(rows[h][j] for h in headers if j < len(rows[h]))
+            column_squashed = "".join(cells[h][j] for h in headers if j < len(rows[h]))
+            out.append((where, cell, row + column_squashed, f"{column} {r[0] if r else ''}"))
     return out
+
+
+@lru_cache(maxsize=8192)
+def _stated(text: str) -> tuple[Number, ...]:
+    """The numbers a text of the paper states, found once: a table cell is asked twice (is
+    its row a header? what does it state?), and cells repeat ("-", "✓", "0.5")."""
+    return tuple(numbers(text, skip_references=False))
 
 
 def _key(value: float) -> float:
@@ -169,7 +182,8 @@ _WORD_BREAK = re.compile(r"[\s,;:()\[\]@%/+=<>|\"'“”‘’]+")
 
 
 def _normalise(text: str) -> str:
-    return _TEX.sub("", unicodedata.normalize("NFKC", text).casefold())
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return _TEX.sub("", text) if any(c in text for c in "\\{}$^_") else text
 
 
 def squash(text: str) -> str:
