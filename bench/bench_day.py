@@ -19,9 +19,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from dailypapers.workers import default_count  # noqa: E402
 
 from servers import (  # noqa: E402
     DAY,
@@ -60,8 +63,12 @@ class TimedLLM(ScriptedLLM):
         self.count = 0
         self.limited = 0
         self.latencies: list[float] = []
+        self.arrivals: list[tuple[float, bool]] = []  # (monotonic time, is the day's paragraph)
 
     def handle(self, path: str, query: dict, body: bytes) -> Reply:
+        """The answer comes `latency` after the request arrived: the time this stand-in
+        takes to make up an answer is part of it, as a real server's thinking is."""
+        arrived = time.monotonic()
         request = json.loads(body)
         with self.lock:
             self.count += 1
@@ -74,6 +81,8 @@ class TimedLLM(ScriptedLLM):
                 {"error": {"message": "rate limited"}}, 429, **{"retry-after-ms": "200"}
             )
         day = DAY.search(request["messages"][-1]["content"])
+        with self.lock:
+            self.arrivals.append((arrived, bool(day)))
         writer = day_paragraph if day else faithful_analysis
         answer = json.dumps(writer(request), ensure_ascii=False)
         tokens = len(answer) // 3
@@ -83,7 +92,8 @@ class TimedLLM(ScriptedLLM):
         reply = completion(
             answer, prompt_tokens=len(json.dumps(request)) // 4, completion_tokens=tokens
         )
-        return Reply(200, json.dumps(reply).encode(), {"Content-Type": "application/json"}, latency)
+        wait = max(0.0, latency - (time.monotonic() - arrived))
+        return Reply(200, json.dumps(reply).encode(), {"Content-Type": "application/json"}, wait)
 
 
 def serve(papers: int) -> tuple[Recordings, LocalServer, TimedLLM, LocalServer, str]:
@@ -101,8 +111,16 @@ def serve(papers: int) -> tuple[Recordings, LocalServer, TimedLLM, LocalServer, 
     return rec, LocalServer(rec.handle), llm, LocalServer(llm.handle), day
 
 
-def run(args: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of one dailypapers process."""
+@dataclass
+class Process:
+    start: float  # monotonic
+    wall: float  # seconds
+    rss: float  # peak MB, of the process or its largest worker
+    cpu: float  # seconds, user + system, its workers included
+
+
+def run(args: list[str], env: dict[str, str]) -> Process:
+    """One dailypapers process, as a user runs it."""
     with tempfile.TemporaryFile("w+") as err:
         start = time.monotonic()
         proc = subprocess.Popen(
@@ -116,7 +134,7 @@ def run(args: list[str], env: dict[str, str]) -> tuple[float, float]:
         if status != 0:
             err.seek(0)
             raise SystemExit(f"dailypapers failed: {err.read()}")
-    return wall, usage.ru_maxrss / 1024
+    return Process(start, wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime)
 
 
 def last_run_stats(home: Path) -> dict:
@@ -170,42 +188,58 @@ def main() -> None:
         "DAILYPAPERS_MODEL": "bench-model",
         "DAILYPAPERS_CONCURRENCY": str(opts.concurrency),
     }
+    workers = env.setdefault("DAILYPAPERS_WORKERS", str(default_count()))
     report = ["report", day, "--quiet", "-o", str(Path(home) / "day.md")]
 
-    wall, rss = run(report, env)
+    first = run(report, env)
     http = len(web.paths())
     http_retries = last_run_stats(Path(home))["retries"]
     calls, limited = len(llm.requests), llm.limited
-    latency = sum(llm.latencies) / len(llm.latencies)
-    # the LLM-bound ideal, unless pacing the arXiv requests takes longer than that
+    analyses = [t for (_, day), t in zip(llm.arrivals, llm.latencies, strict=True) if not day]
+    paragraph = sum(t for (_, day), t in zip(llm.arrivals, llm.latencies, strict=True) if day)
+    latency = sum(analyses) / len(analyses)
+    first_call = llm.arrivals[0][0] - first.start
+    # the LLM-bound ideal (every slot busy from the start, then the paragraph on the day,
+    # which needs every analysis), unless pacing the arXiv requests takes longer than that
     pacing = opts.papers * opts.arxiv_pacing
     ideal = max(math.ceil(opts.papers / opts.concurrency) * latency, pacing + latency)
-    ideal += ARXIV_DELAY
+    ideal += paragraph + ARXIV_DELAY
     sequential = sum(llm.latencies) + opts.papers * ARXIV_DELAY
 
-    wall2, rss2 = run(report, env)
+    again = run(report, env)
     http2, calls2 = len(web.paths()) - http, len(llm.requests) - calls
-    show, _ = run(["show", day, "-o", str(Path(home) / "again.md")], env)
+    show = run(["show", day, "-o", str(Path(home) / "again.md")], env)
     render = in_process_render(Path(home), day)
 
     rows = [
-        ("papers / concurrency", f"{opts.papers} / {opts.concurrency}"),
-        ("per-call LLM latency (mean)", f"{latency:.2f} s"),
-        ("wall time", f"{wall:.2f} s"),
+        ("papers / concurrency / workers", f"{opts.papers} / {opts.concurrency} / {workers}"),
+        (
+            "per-call LLM latency (mean) / the paragraph on the day",
+            f"{latency:.2f} s / {paragraph:.2f} s",
+        ),
+        ("wall time", f"{first.wall:.2f} s"),
+        ("first LLM request after the start", f"{first_call:.2f} s"),
         ("arXiv pacing between requests", f"{opts.arxiv_pacing:.2f} s"),
-        ("ideal: max(ceil(papers/conc.) × latency, pacing) + arXiv delay", f"{ideal:.2f} s"),
-        ("ratio wall / ideal (target ≤ 1.2)", f"{wall / ideal:.2f}"),
+        (
+            "ideal: max(ceil(papers/conc.) × latency, pacing) + paragraph + arXiv delay",
+            f"{ideal:.2f} s",
+        ),
+        ("ratio wall / ideal (target ≤ 1.1)", f"{first.wall / ideal:.2f}"),
         ("sequential (one paper after another)", f"{sequential:.2f} s"),
-        ("speed-up over sequential", f"{sequential / wall:.1f}×"),
+        ("speed-up over sequential", f"{sequential / first.wall:.1f}×"),
+        (
+            "CPU of the run (workers included) / per paper",
+            f"{first.cpu:.1f} s / {1000 * first.cpu / opts.papers:.0f} ms",
+        ),
         ("HTTP requests (HF + arXiv) / retries", f"{http} / {http_retries}"),
         ("LLM calls (of which 429 answers, retried by the SDK)", f"{calls} ({limited})"),
-        ("peak RSS (target < 300 MB)", f"{rss:.0f} MB"),
-        ("re-run wall time", f"{wall2:.2f} s"),
+        ("peak RSS (target < 300 MB)", f"{first.rss:.0f} MB"),
+        ("re-run wall time", f"{again.wall:.2f} s"),
         ("re-run HTTP requests / LLM calls (target 0 / 0)", f"{http2} / {calls2}"),
-        ("re-run peak RSS", f"{rss2:.0f} MB"),
+        ("re-run peak RSS", f"{again.rss:.0f} MB"),
         (
             "re-render from the archive: `show` process / in-process",
-            f"{show:.2f} s / {render:.3f} s",
+            f"{show.wall:.2f} s / {render:.3f} s",
         ),
     ]
     width = max(len(k) for k, _ in rows)

@@ -11,6 +11,7 @@ from .extract import analyse_without_llm
 from .llm import LLM, Call
 from .models import AnalyserKind, Analysis, Document, Paper, Provenance
 from .store import Store
+from .workers import Workers
 
 EXTRACT_VERSION = "extract-1"
 
@@ -18,10 +19,11 @@ EXTRACT_VERSION = "extract-1"
 class Analyser:
     """The LLM, or the deterministic extractor when there is none."""
 
-    def __init__(self, settings: Settings, store: Store, llm: LLM | None) -> None:
+    def __init__(self, settings: Settings, store: Store, llm: LLM | None, workers: Workers) -> None:
         self.settings = settings
         self.store = store
         self.llm = llm
+        self.workers = workers
         self.kind: AnalyserKind = "llm" if llm else "no-llm"
         self.model = llm.model if llm else None
         self.sem = asyncio.Semaphore(settings.concurrency)
@@ -53,7 +55,8 @@ class Analyser:
     async def analyse(self, doc: Document, paper: Paper) -> tuple[Analysis, Provenance, list[Call]]:
         if self.llm is None:
             packed = pack(doc, 10**9)
-            analysis = await asyncio.to_thread(analyse_without_llm, doc, paper, self.settings.lang)
+            lang = self.settings.lang
+            analysis = await self.workers.run(analyse_without_llm, doc, paper, lang)
             return analysis, provenance(doc, packed, "no-llm", None, EXTRACT_VERSION, None), []
         async with self.sem:
             return await analyse_with_llm(
@@ -80,6 +83,6 @@ class Analyser:
             await self.llm.close()
 
 
-def make_analyser(settings: Settings, store: Store, *, no_llm: bool) -> Analyser:
+def make_analyser(settings: Settings, store: Store, workers: Workers, *, no_llm: bool) -> Analyser:
     use_llm = settings.llm_configured and not no_llm
-    return Analyser(settings, store, LLM(settings, store) if use_llm else None)
+    return Analyser(settings, store, LLM(settings, store) if use_llm else None, workers)

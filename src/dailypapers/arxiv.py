@@ -3,7 +3,6 @@ we try them for a paper: HTML, then PDF, then the abstract (with API metadata wh
 
 from __future__ import annotations
 
-import asyncio
 import re
 from dataclasses import dataclass, field
 
@@ -24,6 +23,7 @@ from .latexml import LIBXML, parse_html
 from .models import Author, Document, Paper
 from .net import Net, expect
 from .pdf import parse_pdf
+from .workers import Workers
 
 ATOM = {"a": "http://www.w3.org/2005/Atom", "arxiv": "http://arxiv.org/schemas/atom"}
 MAX_HTML_BYTES = 30 << 20  # arXiv's largest pages are a few MB; PDFs get the service's 60 MB
@@ -176,18 +176,21 @@ class Reading:
     transient: bool = False
 
 
-async def read_paper(net: Net, paper: Paper, meta: ArxivMeta | None) -> Reading:
+async def read_paper(
+    net: Net, paper: Paper, meta: ArxivMeta | None, workers: Workers | None = None
+) -> Reading:
     """The best text we can get for a paper: HTML, then PDF, then the abstract.
 
     `meta` comes from one batched API request for the whole day. Any failure of a source,
     whatever its kind, moves on to the next one with the reason recorded. Parsing runs in a
-    thread so a 40-page PDF does not stall the other papers."""
+    worker (a thread without one) so a 40-page PDF does not stall the other papers."""
+    workers = workers or Workers(0)
     reading = Reading(abstract_document(paper, meta))
     for kind, fetch, parse in (("html", fetch_html, _parse_html), ("pdf", fetch_pdf, _parse_pdf)):
         try:
             body, url = await fetch(net, paper.id)
             reading.fetched.append((kind, url, body))
-            doc = await asyncio.to_thread(parse, body, paper.id, url, meta)
+            doc = await workers.run(parse, body, paper.id, url, meta)
         except Exception as e:  # every failure falls back to the next source, with its reason
             reading.fallbacks.append(f"{kind}: {_reason(e)}")
             reading.transient = reading.transient or is_transient(e)

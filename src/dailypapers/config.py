@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from .errors import ConfigError
 from .models import Lang, Policy
+from .workers import default_count
 
 ENV_HOME = "DAILYPAPERS_HOME"
 DEFAULT_OPENAI_URL = "https://api.openai.com/v1"
@@ -79,6 +80,15 @@ class Settings(BaseModel):
         2, "DAILYPAPERS_LLM_RETRIES", "retries of a failed LLM request", ge=0, le=20
     )
     concurrency: int = setting(8, "DAILYPAPERS_CONCURRENCY", "LLM calls at once", ge=1, le=256)
+    workers: int = setting(
+        default_count(),
+        "DAILYPAPERS_WORKERS",
+        "processes that read and check papers while the main one waits on the network; "
+        "`0` does that in a thread of the main one",
+        shown="CPU cores − 1 (1 to 4)",
+        ge=0,
+        le=32,
+    )
     max_input_tokens: int = setting(
         24000,
         "DAILYPAPERS_MAX_INPUT_TOKENS",

@@ -55,6 +55,10 @@ class DailyPapersError(Exception):
     def __str__(self) -> str:
         return self.message
 
+    def __reduce__(self) -> tuple:
+        """Whole across processes (a parse fails in a worker): message and context."""
+        return (type(self), (self.message,), self.__dict__)
+
 
 class UserError(DailyPapersError):
     exit_code = 2

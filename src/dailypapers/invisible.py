@@ -145,8 +145,16 @@ def hidden_text(el: etree._Element) -> str:
     return el.text or "" if not isinstance(el.tag, str) else "".join(el.itertext())
 
 
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+
+
 def strip_format_chars(text: str) -> str:
-    """Without invisible format characters: zero-width ones, bidi controls, Unicode tags."""
+    """Without invisible format characters: zero-width ones, bidi controls, Unicode tags.
+    Only the runs of non-ASCII characters are looked at (a paper is mostly ASCII)."""
     if text.isascii():
         return text
-    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    return _NON_ASCII.sub(_visible, text)
+
+
+def _visible(run: re.Match[str]) -> str:
+    return "".join(ch for ch in run.group() if unicodedata.category(ch) != "Cf")

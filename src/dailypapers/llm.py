@@ -19,8 +19,10 @@ from __future__ import annotations
 import asyncio
 import copy
 import functools
+import importlib
 import json
 import re
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
@@ -142,20 +144,12 @@ def extract_json(content: str) -> Any:
 
 class LLM:
     def __init__(self, settings: Settings, memory: ServerMemory | None = None) -> None:
-        import openai  # here, not at the top: `show`, `history` and --help never need it
-
-        from .net import tls
-
+        # The SDK takes ~0.4 s to import (`show`, `history` and --help never do): it is
+        # imported in a thread while the run lists and reads its first papers.
+        threading.Thread(target=importlib.import_module, args=("openai",), daemon=True).start()
+        self._client: openai.AsyncOpenAI | None = None
         self.settings = settings
         self.model = settings.llm_model
-        self.client = openai.AsyncOpenAI(
-            base_url=settings.llm_base_url,
-            api_key=settings.openai_api_key or "not-needed",  # local servers want no key
-            timeout=settings.llm_timeout,
-            max_retries=settings.llm_retries,
-            default_headers={"User-Agent": settings.user_agent},
-            http_client=openai.DefaultAsyncHttpxClient(verify=tls()),
-        )
         self.params: dict[str, Any] = {
             "temperature": settings.temperature,
             "max_tokens": settings.max_output_tokens,
@@ -172,8 +166,27 @@ class LLM:
         self.cap: int | None = None  # a budget that fits, when the server states no limit
         self.warnings: list[str] = []  # said once per run, whatever the number of papers
 
+    @property
+    def client(self) -> openai.AsyncOpenAI:
+        if self._client is None:
+            import openai
+
+            from .net import tls
+
+            settings = self.settings
+            self._client = openai.AsyncOpenAI(
+                base_url=settings.llm_base_url,
+                api_key=settings.openai_api_key or "not-needed",  # local servers want no key
+                timeout=settings.llm_timeout,
+                max_retries=settings.llm_retries,
+                default_headers={"User-Agent": settings.user_agent},
+                http_client=openai.DefaultAsyncHttpxClient(verify=tls()),
+            )
+        return self._client
+
     async def close(self) -> None:
-        await self.client.close()
+        if self._client is not None:
+            await self._client.close()
 
     def input_budget(self, max_input_tokens: int) -> int:
         """The prompt budget (in estimated tokens) that fits this server's context."""

@@ -43,7 +43,8 @@ from .models import (
 from .net import Net
 from .overview import analysed, day_overview, material_key
 from .paragraph import write_paragraph
-from .store import Store
+from .store import Store, pack_document, pack_source
+from .workers import Workers
 
 log = logging.getLogger("dailypapers")
 RANK = {"html": 0, "pdf": 1, "abstract": 2}  # which source is the better reading
@@ -156,10 +157,11 @@ async def run(
         stats.apply(e)
         observer.event(e)
 
-    analyser = make_analyser(settings, store, no_llm=opts.no_llm)
+    workers = Workers(settings.workers)
+    analyser = make_analyser(settings, store, workers, no_llm=opts.no_llm)
     status = "interrupted"
     try:
-        async with Net(settings, transport) as net:
+        async with Net(settings, transport) as net, workers:
             work = await find(net)
             emit(Event("listed", count=len(work.papers)))
             async with period_lock(settings.home, work.kind, work.label, observer.waiting):
@@ -167,7 +169,7 @@ async def run(
                     work.label, work.kind, settings.lang, analyser.kind, analyser.model
                 )
                 log.info("run %d: %s %s, %d papers", run_id, work.kind, work.label, stats.listed)
-                day = Day(net, store, analyser, opts, emit, run_id, work.meta)
+                day = Day(net, workers, store, analyser, opts, emit, run_id, work.meta)
                 try:
                     await day.prefetch_meta(work.papers)
                     results = await every_paper(day, work.papers)
@@ -299,6 +301,7 @@ class Day:
     """The per-paper flow of one run: read → analyse → ground → archive."""
 
     net: Net
+    workers: Workers
     store: Store
     analyser: Analyser
     opts: Options
@@ -308,8 +311,11 @@ class Day:
 
     async def prefetch_meta(self, papers: list[Paper]) -> None:
         """Batched export-API requests for the papers not read yet; with --refresh, for all,
-        which is how a new arXiv version is noticed."""
+        which is how a new arXiv version is noticed. The workers start meanwhile when there
+        is anything to read."""
         wanted = [p.id for p in papers if self.opts.refresh or self.store.needs_reading(p.id)]
+        if wanted:
+            self.workers.start()
         for start in range(0, len(wanted), 100):
             self.meta.update(await arxiv.try_meta(self.net, wanted[start : start + 100]))
 
@@ -404,21 +410,31 @@ class Day:
         stored = self.store.document(paper.id)
         if stored and not self.opts.refresh and not stored.reread_due:
             return stored.doc, stored.fallbacks
-        reading = await arxiv.read_paper(self.net, paper, self.meta.get(paper.id))
+        meta = self.meta.get(paper.id)
+        reading = await arxiv.read_paper(self.net, paper, meta, self.workers)
         self.emit(Event("fetched", paper.id))
         keep = self.analyser.settings.keep_sources
-        for kind, url, body in reading.fetched:
+        blobs = await asyncio.to_thread(  # off the event loop: zlib lets go of the GIL
+            lambda: [pack_source(kind, body) if keep else None for kind, _, body in reading.fetched]
+        )
+        for (kind, url, _), blob in zip(reading.fetched, blobs, strict=True):
             version = reading.doc.version if kind == reading.doc.source else None
-            self.store.save_source(paper.id, version, kind, url, body if keep else None)
+            self.store.save_source(paper.id, version, kind, url, blob)
         if stored and reading.transient and RANK[reading.doc.source] > RANK[stored.doc.source]:
             log.info("%s: kept the stored %s (%s)", paper.id, stored.doc.source, reading.fallbacks)
             if stored.transient:  # this was its re-read
-                self.store.save_document(stored.doc, stored.fallbacks, True, stored.rereads + 1)
+                await self.save(stored.doc, stored.fallbacks, True, stored.rereads + 1)
             return stored.doc, stored.fallbacks  # a passing failure never replaces a better read
         rereads = stored.rereads + 1 if stored and stored.transient else 0
-        self.store.save_document(reading.doc, reading.fallbacks, reading.transient, rereads)
+        await self.save(reading.doc, reading.fallbacks, reading.transient, rereads)
         self.emit(Event("parsed", paper.id))
         return reading.doc, reading.fallbacks
+
+    async def save(
+        self, doc: Document, fallbacks: list[str], transient: bool, rereads: int
+    ) -> None:
+        blob = await asyncio.to_thread(pack_document, doc)  # zlib lets go of the GIL
+        self.store.save_document(doc, blob, fallbacks, transient, rereads)
 
     async def analyse(self, paper: Paper, doc: Document, fallbacks: list[str]) -> PaperResult:
         if paper.title == paper.id and doc.title:  # a paper asked for by id alone
@@ -442,7 +458,7 @@ class Day:
         """Ground the analysis and apply the --unverified policy."""
         policy = self.analyser.settings.unverified
         trusted = tuple(u for u in (paper.github_repo, paper.project_page) if u)
-        prepared = await asyncio.to_thread(PaperIndex, doc, trusted)  # off the event loop
+        prepared = await self.workers.run(PaperIndex, doc, trusted)
         copied = self.analyser.llm is None
         grounding = ground(analysis, doc, prepared, copied=copied)
         calls: list[Call] = []

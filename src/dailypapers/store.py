@@ -149,6 +149,17 @@ def _pack(text: str) -> bytes:
     return zlib.compress(text.encode(), 6)
 
 
+def pack_source(kind: str, body: bytes) -> bytes:
+    """A fetched body as stored: zlib data. A PDF's streams are compressed already (deflating
+    one again costs ~30 ms a MB and saves 8%), so it is stored, not deflated (level 0).
+    Packing is pure and lets go of the interpreter's lock: the run does it in a thread."""
+    return zlib.compress(body, 0 if kind == "pdf" else 6)
+
+
+def pack_document(doc: Document) -> bytes:
+    return _pack(doc.model_dump_json())
+
+
 def _unpack(blob: bytes) -> str:
     return zlib.decompress(blob).decode()
 
@@ -272,20 +283,23 @@ class Store:
 
     # sources and documents
     def save_source(
-        self, arxiv_id: str, version: str | None, kind: str, url: str | None, body: bytes | None
+        self, arxiv_id: str, version: str | None, kind: str, url: str | None, blob: bytes | None
     ) -> None:
-        # Every body is zlib data; a PDF's streams are compressed already (deflating one again
-        # costs ~30 ms a MB and saves 8%), so it is stored, not deflated (level 0).
-        level = 0 if kind == "pdf" else 6
-        blob = zlib.compress(body, level) if body else None
+        """`blob` is the body as `pack_source` packs it, or None to record only the URL."""
         self.db.execute(
             "INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?, ?)",
             (arxiv_id, version or "", kind, url, _now(), blob),
         )
 
     def save_document(
-        self, doc: Document, fallbacks: list[str], transient: bool = False, rereads: int = 0
+        self,
+        doc: Document,
+        blob: bytes,
+        fallbacks: list[str],
+        transient: bool = False,
+        rereads: int = 0,
     ) -> None:
+        """`blob` is the document as `pack_document` packs it."""
         self.db.execute(
             "INSERT OR REPLACE INTO documents (id, version, source, parsed_at, fallbacks, body, "
             "transient, rereads) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -295,7 +309,7 @@ class Store:
                 doc.source,
                 _now(),
                 json.dumps(fallbacks),
-                _pack(doc.model_dump_json()),
+                blob,
                 int(transient),
                 rereads,
             ),

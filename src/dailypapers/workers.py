@@ -1,0 +1,81 @@
+"""The CPU-bound steps (reading a page or a PDF, preparing a paper for the checker, the
+no-LLM extract) run in worker processes, one core each.
+
+In a thread they would hold the interpreter's lock against the event loop, so every LLM
+answer and every download would wait behind a 40-page PDF; a process leaves the loop free and
+uses another core. With `workers = 0` they run in a thread instead (one core, no start-up).
+Workers ignore Ctrl-C (the run decides what to do with it) and leave when the run's process
+is gone, even killed with -9."""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from types import TracebackType
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+def default_count() -> int:
+    """One core for the event loop, the others (at most 4) for the work."""
+    return max(1, min(4, (os.cpu_count() or 2) - 1))
+
+
+class Workers:
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self._pool: ProcessPoolExecutor | None = None
+
+    def start(self) -> None:
+        """Start the processes now (they take ~0.5 s to import), while the run fetches."""
+        if self.count and self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                self.count,
+                mp_context=multiprocessing.get_context("spawn"),  # no fork of a threaded loop
+                initializer=_worker_setup,
+                initargs=(os.getpid(),),
+            )
+            for _ in range(self.count):
+                self._pool.submit(os.getpid)
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        if not self.count:
+            return await asyncio.to_thread(fn, *args)
+        self.start()
+        assert self._pool is not None
+        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+
+    def close(self, wait: bool = True) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=wait, cancel_futures=True)
+            self._pool = None
+
+    async def __aenter__(self) -> Workers:
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close(wait=kind is None)
+
+
+def _worker_setup(parent: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_leave_with, args=(parent,), daemon=True).start()
+
+
+def _leave_with(parent: int) -> None:
+    """A worker whose run was killed is adopted by another process: it leaves then."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(0)
