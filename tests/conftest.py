@@ -52,6 +52,9 @@ def clean_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         monkeypatch.delenv(var, raising=False)
     home = tmp_path / "home"
     monkeypatch.setenv(ENV_HOME, str(home))
+    # Papers are read in a thread of the run rather than in worker processes (each run would
+    # start one, ~0.5 s); tests/test_workers.py runs the same days in processes.
+    monkeypatch.setenv("DAILYPAPERS_WORKERS", "0")
     return home
 
 
