@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from typer.testing import CliRunner
 
@@ -110,7 +111,39 @@ def spawn(*args: str) -> subprocess.Popen:
         text=True,
         env=os.environ.copy(),
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        process_group=0,  # its own, as a terminal's job: Ctrl-C reaches its workers too
     )
+
+
+def workers_of(pid: int) -> set[int]:
+    """The processes `pid` started: its workers and multiprocessing's resource tracker."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def gone(pids: set[int], limit: float = 5) -> bool:
+    """Whether these processes have all ended (a zombie has) within `limit` seconds."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        alive = set()
+        for pid in pids:
+            try:
+                state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            except OSError:
+                continue
+            if state != "Z":
+                alive.add(pid)
+        if not alive:
+            return True
+        time.sleep(0.1)
+    return False
 
 
 def wait_for(db_path, n: int, proc: subprocess.Popen, limit: float = 60) -> None:
@@ -128,9 +161,11 @@ def wait_for(db_path, n: int, proc: subprocess.Popen, limit: float = 60) -> None
 
 
 def slow_run_until(llm, monkeypatch, delay: float, concurrency: int, analysed: int):
-    """A day's report in a subprocess, the LLM slowed down, once `analysed` papers are done."""
+    """A day's report in a subprocess reading in a worker process, as users run it, the LLM
+    slowed down, once `analysed` papers are done."""
     llm.delay = delay
     monkeypatch.setenv("DAILYPAPERS_CONCURRENCY", str(concurrency))
+    monkeypatch.setenv("DAILYPAPERS_WORKERS", "1")
     db_path = load_settings().db_path
     proc = spawn("report", DAY, "--quiet", "-o", "-")
     wait_for(db_path, analysed, proc)
@@ -139,8 +174,11 @@ def slow_run_until(llm, monkeypatch, delay: float, concurrency: int, analysed: i
 
 def test_sigkill_half_way_loses_nothing(recordings, llm, monkeypatch) -> None:
     proc, db_path = slow_run_until(llm, monkeypatch, delay=0.15, concurrency=2, analysed=15)
+    workers = workers_of(proc.pid)
+    assert workers
     proc.send_signal(signal.SIGKILL)
     proc.wait()
+    assert gone(workers)  # a killed run's worker leaves too
     done = analyses(db_path)
     assert 15 <= len(done) < 50
     calls_before = len(llm.requests)
@@ -158,9 +196,11 @@ def test_sigkill_half_way_loses_nothing(recordings, llm, monkeypatch) -> None:
 
 def test_ctrl_c_stops_cleanly(recordings, llm, monkeypatch) -> None:
     proc, db_path = slow_run_until(llm, monkeypatch, delay=0.3, concurrency=1, analysed=2)
-    proc.send_signal(signal.SIGINT)
+    workers = workers_of(proc.pid)
+    os.killpg(proc.pid, signal.SIGINT)  # as Ctrl-C does: the run and its workers
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130 and "Traceback" not in err
+    assert workers and gone(workers)
     assert re.search(r"interrupted: \d+ of 50 papers are done and saved", err)
     assert "Run summary" in err
     with sqlite3.connect(db_path) as db:

@@ -79,6 +79,23 @@ def test_no_llm_report_has_every_paper(recordings, tmp_path) -> None:
         assert len(items) == len(set(items)), block[:80]
 
 
+def test_a_day_read_in_worker_processes_is_the_day_read_in_a_thread(
+    recordings, tmp_path, monkeypatch
+) -> None:
+    """Users read in worker processes (DAILYPAPERS_WORKERS); the other tests, in a thread."""
+    cli("report", DAY, "--no-llm", "--format", "json", "-o", str(tmp_path / "a.json"), "--quiet")
+    home = tmp_path / "processes"
+    monkeypatch.setenv("DAILYPAPERS_HOME", str(home))
+    monkeypatch.setenv("DAILYPAPERS_WORKERS", "2")
+    cli("report", DAY, "--no-llm", "--format", "json", "-o", str(tmp_path / "b.json"), "--quiet")
+    assert "reading in 2 worker processes" in (home / "dailypapers.log").read_text()
+    when = re.compile(r'"(generated|analysed)_at": ?"[^"]*"')
+    in_thread, in_processes = (
+        when.sub("", (tmp_path / f).read_text()) for f in ("a.json", "b.json")
+    )
+    assert in_processes == in_thread
+
+
 def test_no_llm_is_the_default_without_configuration(recordings) -> None:
     res = cli("report", DAY, "--top", "3", "-o", "-", "--quiet", "--lang", "en")
     assert "no-LLM extraction" in res.output and "No LLM configured" in res.output

@@ -10,6 +10,7 @@ is gone, even killed with -9."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import multiprocessing
 import os
 import signal
@@ -21,6 +22,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+log = logging.getLogger("dailypapers")
 
 
 def default_count() -> int:
@@ -36,6 +38,7 @@ class Workers:
     def start(self) -> None:
         """Start the processes now (they take ~0.5 s to import), while the run fetches."""
         if self.count and self._pool is None:
+            log.info("reading in %d worker processes", self.count)
             self._pool = ProcessPoolExecutor(
                 self.count,
                 mp_context=multiprocessing.get_context("spawn"),  # no fork of a threaded loop
