@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from dailypapers.workers import default_count  # noqa: E402
+from dailypapers.config import default_workers  # noqa: E402
 
 from servers import (  # noqa: E402
     DAY,
@@ -188,7 +188,7 @@ def main() -> None:
         "DAILYPAPERS_MODEL": "bench-model",
         "DAILYPAPERS_CONCURRENCY": str(opts.concurrency),
     }
-    workers = env.setdefault("DAILYPAPERS_WORKERS", str(default_count()))
+    workers = env.setdefault("DAILYPAPERS_WORKERS", str(default_workers()))
     report = ["report", day, "--quiet", "-o", str(Path(home) / "day.md")]
 
     first = run(report, env)

@@ -14,10 +14,11 @@ from importlib import resources
 
 from .errors import ContextTooLong, LLMError
 from .invisible import strip_format_chars
-from .llm import LLM, Call, Outcome, strict_schema
+from .llm import LLM, Outcome, strict_schema
 from .models import (
     AnalyserKind,
     Analysis,
+    Call,
     Document,
     Paper,
     Provenance,

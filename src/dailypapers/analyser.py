@@ -8,8 +8,8 @@ import asyncio
 from .analyse import analyse_with_llm, correct_with_llm, load_prompt, pack, provenance
 from .config import Settings
 from .extract import analyse_without_llm
-from .llm import LLM, Call
-from .models import AnalyserKind, Analysis, Document, Paper, Provenance
+from .llm import LLM
+from .models import AnalyserKind, Analysis, Call, Document, Paper, Provenance
 from .store import Store
 from .workers import Workers
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import json
 import logging
@@ -12,15 +11,13 @@ from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
-from . import archive, periods
-from .config import Settings, load_settings
+from . import periods
 from .errors import (
     EXIT_PARTIAL,
     DailyPapersError,
@@ -30,13 +27,15 @@ from .errors import (
 )
 from .escape import terminal
 from .ids import split_version, valid_id
-from .models import Lang, Report
-from .output import write_report
-from .render import FORMATS, render
-from .store import Store, storage_error
+from .render import FORMATS
 
-# The network, the parsers and the LLM client are imported by the commands that use them:
-# `--help`, `history` and `show` start without them.
+if TYPE_CHECKING:
+    from .config import Settings
+    from .models import Lang, Report
+    from .store import Store
+
+# Each command imports what it uses (the settings, the archive, the network, the parsers,
+# the LLM client): `--help` starts with typer and rich alone, `history` adds SQLite.
 
 app = typer.Typer(
     help="Turn the Hugging Face Daily Papers list into a grounded research report.",
@@ -58,6 +57,8 @@ def run_async(work: Coroutine[Any, Any, T]) -> T:
     async def main() -> None:
         result.append(await work)
 
+    import asyncio
+
     asyncio.run(main())
     return result[0]
 
@@ -77,6 +78,8 @@ def one_line_errors(fn: F) -> F:
         except Exception as e:
             if os.environ.get("DAILYPAPERS_DEBUG") == "1":
                 raise
+            from .store import storage_error
+
             e = storage_error(e) or e
             if isinstance(e, DailyPapersError):
                 message = str(e)
@@ -122,6 +125,7 @@ def list_cmd(
     Example: dailypapers list 2026-02-11
     """
     from . import hf
+    from .config import load_settings
     from .net import Net
 
     period, kind = period_of(day, week, month)
@@ -143,6 +147,8 @@ def list_cmd(
     if not papers:
         out.print(f"no papers were listed on {label}")
         return
+    from rich.table import Table
+
     table = Table(title=f"Hugging Face Daily Papers — {label} ({len(papers)} papers)")
     table.add_column("arXiv id", no_wrap=True)
     table.add_column("▲", justify="right")
@@ -166,6 +172,7 @@ def read(
     Example: dailypapers read 2501.11120
     """
     from . import arxiv
+    from .config import load_settings
     from .net import Net
 
     if not valid_id(arxiv_id):
@@ -245,7 +252,9 @@ def report(
     Example: dailypapers report 2026-02-11 --format html -o today.html
     """
     from . import pipeline
+    from .config import load_settings
     from .progress import LiveProgress, summary
+    from .render import render
 
     period, kind = period_of(day, week, month)
     check_format(fmt)
@@ -329,6 +338,8 @@ def analyse(
     Example: dailypapers analyse 2501.11120 --lang en
     """
     from . import pipeline
+    from .config import load_settings
+    from .render import render
 
     if not valid_id(arxiv_id):
         raise UserError(f"{arxiv_id!r} is not an arXiv id (like 2501.11120 or 2501.11120v2)")
@@ -354,6 +365,10 @@ def history() -> None:
 
     Example: dailypapers history
     """
+    from rich.table import Table
+
+    from .config import load_settings
+
     settings = load_settings()
     with opened_store(settings) as store:
         rows = store.listings()
@@ -380,6 +395,9 @@ def show(
 
     Example: dailypapers show 2026-02-11 --format html -o day.html
     """
+    from .config import load_settings
+    from .render import render
+
     check_format(fmt)
     settings = load_settings(lang=lang)
     with opened_store(settings) as store:
@@ -388,6 +406,8 @@ def show(
 
 
 def archived(store: Store, what: str, lang: Lang) -> Report:
+    from . import archive
+
     kind: periods.Period = "week" if "-W" in what else "month" if len(what) == 7 else "day"
     if valid_id(what):
         one = archive.paper_from_archive(store, split_version(what)[0], lang)
@@ -413,6 +433,8 @@ def check_format(fmt: str) -> None:
 
 @contextmanager
 def opened_store(settings: Settings) -> Iterator[Store]:
+    from .store import Store
+
     setup_logging(settings)
     store = Store(settings.db_path)
     try:
@@ -432,6 +454,8 @@ def setup_logging(settings: Settings) -> None:
 
 def emit(text: str, output: str | None, settings: Settings, name: str, quiet: bool = False) -> None:
     """Write the report where asked (see output.py), or to stdout with `-o -`."""
+    from .output import write_report
+
     if output == "-":
         sys.stdout.write(text)
         return

@@ -7,17 +7,22 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import platformdirs
 from pydantic import BaseModel, Field, ValidationError
 
 from .errors import ConfigError
-from .models import Lang, Policy
-from .workers import default_count
 
 ENV_HOME = "DAILYPAPERS_HOME"
 DEFAULT_OPENAI_URL = "https://api.openai.com/v1"
+Lang = Literal["zh", "en"]  # the report's language
+Policy = Literal["mark", "retry", "drop", "keep"]  # what becomes of an unverified item
+
+
+def default_workers() -> int:
+    """One core for the event loop, the others (at most 4) for reading and checking."""
+    return max(1, min(4, (os.cpu_count() or 2) - 1))
 
 
 def setting(
@@ -81,7 +86,7 @@ class Settings(BaseModel):
     )
     concurrency: int = setting(8, "DAILYPAPERS_CONCURRENCY", "LLM calls at once", ge=1, le=256)
     workers: int = setting(
-        default_count(),
+        default_workers(),
         "DAILYPAPERS_WORKERS",
         "processes that read and check papers while the main one waits on the network; "
         "`0` does that in a thread of the main one",

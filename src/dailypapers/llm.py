@@ -31,7 +31,7 @@ from pydantic import BaseModel, ValidationError
 
 from .config import Settings
 from .errors import ContextTooLong, LLMError, LLMOutputError, LLMUnavailable
-from .models import estimate_tokens
+from .models import Call, ServerProfile, estimate_tokens
 from .refusals import api_message, context_error, error_detail, format_rejection, stated_context
 
 if TYPE_CHECKING:
@@ -42,36 +42,11 @@ M = TypeVar("M", bound=BaseModel)
 
 
 @dataclass
-class Call:
-    """One request to the server, as recorded in the archive."""
-
-    model: str
-    prompt_version: str
-    rung: str
-    input_tokens: int = 0
-    output_tokens: int = 0
-    latency: float = 0.0
-    finish_reason: str | None = None
-    error: str | None = None
-    sent_tokens: int = 0  # our estimate of the prompt, against which the server's count is read
-
-
-@dataclass
 class Outcome:
     value: Any
     rung: str
     calls: list[Call] = field(default_factory=list)
     truncated: tuple[int, int] | None = None  # (tokens the server read, tokens we sent)
-
-
-@dataclass
-class ServerProfile:
-    """What we learnt of a (server, model): the rung it accepts, the context it stated, and
-    how many of its tokens one token of our estimate makes."""
-
-    rung: str | None = None
-    context: int | None = None
-    token_ratio: float = 1.0
 
 
 class ServerMemory(Protocol):

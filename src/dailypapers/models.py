@@ -4,16 +4,17 @@ its grounding and the report. Pure data with pure helpers; no I/O here."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, computed_field
 
+from .config import Lang, Policy
+
 Source = Literal["html", "pdf", "abstract"]
-Lang = Literal["zh", "en"]
 AnalyserKind = Literal["llm", "no-llm"]
 ReportKind = Literal["day", "week", "month", "paper"]
-Policy = Literal["mark", "retry", "drop", "keep"]
 BlockKind = Literal["paragraph", "table", "figure", "equation", "list", "code", "theorem"]
 Role = Literal[
     "abstract",
@@ -466,3 +467,28 @@ class Report(BaseModel):
             return f"https://huggingface.co/papers/{self.label}"
         path = {"day": "date", "week": "week", "month": "month"}[self.kind]
         return f"https://huggingface.co/papers/{path}/{self.label}"
+
+
+@dataclass
+class Call:
+    """One request to the server, as recorded in the archive."""
+
+    model: str
+    prompt_version: str
+    rung: str
+    input_tokens: int = 0
+    output_tokens: int = 0
+    latency: float = 0.0
+    finish_reason: str | None = None
+    error: str | None = None
+    sent_tokens: int = 0  # our estimate of the prompt, against which the server's count is read
+
+
+@dataclass
+class ServerProfile:
+    """What we learnt of a (server, model): the rung it accepts, the context it stated, and
+    how many of its tokens one token of our estimate makes."""
+
+    rung: str | None = None
+    context: int | None = None
+    token_ratio: float = 1.0

@@ -14,8 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .analyse import fence_safe, load_prompt
 from .grounding import Item, PaperIndex, check_item
-from .llm import LLM, Call
-from .models import Block, DayParagraph, Document, PaperResult, Section, Verdict
+from .llm import LLM
+from .models import Block, Call, DayParagraph, Document, PaperResult, Section, Verdict
 from .overview import analysed
 
 MAX_RESULTS = 3  # per paper, in what the LLM is given

@@ -25,10 +25,10 @@ from .config import Settings
 from .errors import DailyPapersError, FetchError, LLMError, LLMUnavailable, StorageError
 from .grounding import PaperIndex, ground
 from .ids import split_version
-from .llm import Call
 from .lock import period_lock
 from .models import (
     Analysis,
+    Call,
     DayParagraph,
     Document,
     Grounding,

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ArchiveUnusable, DiskFull, NotWritable, StorageError
-from .llm import Call, ServerProfile
 from .models import (
     Analysis,
+    Call,
     DayParagraph,
     Document,
     Grounding,
@@ -28,6 +28,7 @@ from .models import (
     Paper,
     PaperResult,
     Provenance,
+    ServerProfile,
 )
 
 

@@ -25,11 +25,6 @@ T = TypeVar("T")
 log = logging.getLogger("dailypapers")
 
 
-def default_count() -> int:
-    """One core for the event loop, the others (at most 4) for the work."""
-    return max(1, min(4, (os.cpu_count() or 2) - 1))
-
-
 class Workers:
     def __init__(self, count: int) -> None:
         self.count = count

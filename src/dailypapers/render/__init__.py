@@ -4,8 +4,12 @@ The renderers are imported when a report is rendered, not when the CLI starts.""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..escape import strip_controls
-from ..models import Report
+
+if TYPE_CHECKING:
+    from ..models import Report
 
 FORMATS = ("md", "html", "json")
 
