@@ -235,8 +235,9 @@ def _key_figure(tree: etree._Element, index: _Index, url: str | None) -> str | N
 def _page_meta(tree: etree._Element) -> dict[str, str]:
     """Version, id, licence and category from whichever layout this page has."""
     meta: dict[str, str] = {}
-    base = tree.xpath("string(//base/@href)")
-    watermark = text_of(next(iter(tree.xpath("//*[@id='watermark-tr']")), None))
+    found = tree.xpath("//base | //*[@id='watermark-tr' or @id='license-tr']")  # one pass
+    base = next((el.get("href") for el in found if el.tag == "base" and el.get("href")), "")
+    watermark = text_of(next((el for el in found if el.get("id") == "watermark-tr"), None))
     m = _VERSION_IN_PATH.search(base)
     wm = re.search(r"arXiv:(\S+?)(v\d+)\s*(?:\[([^\]]+)\])?", watermark)
     if m:
@@ -247,7 +248,7 @@ def _page_meta(tree: etree._Element) -> dict[str, str]:
         meta["id"], meta["version"] = m.group(1), m.group(2)
     if wm and wm.group(3):
         meta["category"] = wm.group(3)
-    lic = text_of(next(iter(tree.xpath("//*[@id='license-tr']")), None))
+    lic = text_of(next((el for el in found if el.get("id") == "license-tr"), None))
     if lic:
         meta["license"] = re.sub(r"^license:\s*", "", lic, flags=re.I)
     return meta
