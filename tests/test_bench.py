@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_bench_runs_and_reruns_for_free() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "HF_"))}
     res = subprocess.run(
-        [sys.executable, "bench/bench_day.py", "--papers", "4"],
+        [sys.executable, "bench/bench_day.py", "--papers", "4", "--llm-latency", "0.05"],
         cwd=ROOT,
         capture_output=True,
         text=True,

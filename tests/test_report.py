@@ -82,7 +82,11 @@ def test_no_llm_report_has_every_paper(recordings, tmp_path) -> None:
 def test_a_day_read_in_worker_processes_is_the_day_read_in_a_thread(
     recordings, tmp_path, monkeypatch
 ) -> None:
-    """Users read in worker processes (DAILYPAPERS_WORKERS); the other tests, in a thread."""
+    """Users read in worker processes (DAILYPAPERS_WORKERS); the other tests, in a thread.
+    The day's first twelve papers: the nine read in full (every HTML layout and PDF of the
+    day) and three abstracts."""
+    rec, _ = recordings
+    rec.days[DAY] = rec.days[DAY][:12]
     cli("report", DAY, "--no-llm", "--format", "json", "-o", str(tmp_path / "a.json"), "--quiet")
     home = tmp_path / "processes"
     monkeypatch.setenv("DAILYPAPERS_HOME", str(home))
