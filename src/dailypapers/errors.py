@@ -19,6 +19,7 @@ DailyPapersError                 base; `str(err)` is the one line shown to the u
 │   └── BadResponse              a redirect loop or off-host redirect, an oversize body
 ├── ParseError                   a page or PDF we could not turn into a document
 │   └── ConversionFailed         arXiv served HTML, but it is conversion errors, not the paper
+├── WorkerCrashed                the process reading or checking a paper died on it, every try
 └── LLMError                     the language model did not give a usable analysis
     ├── LLMUnavailable           stops the run: unreachable, refusing us (auth, quota, model
     │                            not found), or not the chat API at all (an HTML page)
@@ -131,6 +132,10 @@ class ParseError(DailyPapersError):
 
 
 class ConversionFailed(ParseError):
+    pass
+
+
+class WorkerCrashed(DailyPapersError):
     pass
 
 

@@ -10,6 +10,7 @@ is gone, even killed with -9."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -18,8 +19,11 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from types import TracebackType
 from typing import Any, TypeVar
+
+from .errors import WorkerCrashed
 
 T = TypeVar("T")
 log = logging.getLogger("dailypapers")
@@ -29,6 +33,7 @@ class Workers:
     def __init__(self, count: int) -> None:
         self.count = count
         self._pool: ProcessPoolExecutor | None = None
+        self._careful: asyncio.Lock | None = None  # once a worker has died
 
     def start(self) -> None:
         """Start the processes now (they take ~0.5 s to import), while the run fetches."""
@@ -44,11 +49,34 @@ class Workers:
                 self._pool.submit(os.getpid)
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """`fn(*args)` in a worker. A worker that dies (a crash inside libxml2 or PDFium on a
+        hostile file) takes every task in flight with it, and nobody can tell which one did
+        it: from then on tasks run one at a time in a new pool, so the task that kills its
+        worker alone is the one that fails (`WorkerCrashed`), and the others are done again."""
         if not self.count:
             return await asyncio.to_thread(fn, *args)
-        self.start()
-        assert self._pool is not None
-        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+        while True:
+            careful = self._careful
+            async with careful or contextlib.nullcontext():
+                self.start()
+                pool = self._pool
+                assert pool is not None
+                try:
+                    return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
+                except BrokenProcessPool:
+                    self._replace(pool)
+                    if careful is not None:  # it ran alone
+                        raise WorkerCrashed(
+                            "the process reading or checking this paper died on it "
+                            "(a crash in a parser)"
+                        ) from None
+
+    def _replace(self, broken: ProcessPoolExecutor) -> None:
+        if self._pool is broken:  # the first task to see it starts a new pool
+            log.warning("a worker process died; the next tasks run one at a time")
+            broken.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+            self._careful = asyncio.Lock()
 
     def close(self, wait: bool = True) -> None:
         if self._pool is not None:

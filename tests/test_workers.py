@@ -1,0 +1,38 @@
+"""Worker processes: a crash in one costs the task that caused it, nothing else."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+from dailypapers.errors import ConversionFailed, WorkerCrashed
+from dailypapers.workers import Workers
+
+
+def fails(message: str) -> None:
+    raise ConversionFailed(message, url="https://arxiv.org/html/2501.11120", paper_id="2501.11120")
+
+
+def test_a_worker_that_dies_costs_only_its_own_task() -> None:
+    async def go() -> tuple[list, object, object]:
+        async with Workers(1) as workers:
+            first = await asyncio.gather(
+                workers.run(pow, 2, 10),
+                workers.run(os._exit, 3),  # as a crash in libxml2 or PDFium would end it
+                workers.run(pow, 3, 3),
+                workers.run(divmod, 7, 2),
+                return_exceptions=True,
+            )
+            after = await workers.run(pow, 5, 2)
+            try:
+                await workers.run(fails, "mostly conversion errors")
+            except ConversionFailed as e:  # an error raised in a worker arrives whole
+                error = e
+        return first, after, error
+
+    first, after, error = asyncio.run(go())
+    assert first[0] == 1024 and first[2] == 27 and first[3] == (3, 1)
+    assert isinstance(first[1], WorkerCrashed)
+    assert after == 25
+    assert str(error) == "mostly conversion errors" and error.paper_id == "2501.11120"
+    assert error.url == "https://arxiv.org/html/2501.11120"
