@@ -35,7 +35,8 @@ if TYPE_CHECKING:
     from .store import Store
 
 # Each command imports what it uses (the settings, the archive, the network, the parsers,
-# the LLM client): `--help` starts with typer and rich alone, `history` adds SQLite.
+# the LLM client): `--help` starts with typer and rich alone; `history` and `show` add the
+# settings and the archive, never the network, the parsers or the LLM client.
 
 app = typer.Typer(
     help="Turn the Hugging Face Daily Papers list into a grounded research report.",

@@ -76,7 +76,7 @@ class Workers:
             log.warning("a worker process died; the next tasks run one at a time")
             broken.shutdown(wait=False, cancel_futures=True)
             self._pool = None
-            self._careful = asyncio.Lock()
+            self._careful = self._careful or asyncio.Lock()
 
     def close(self, wait: bool = True) -> None:
         if self._pool is not None:
