@@ -153,7 +153,7 @@ def _drop(el: etree._Element) -> None:
     parent.remove(el)
 
 
-_PARSER = etree.HTMLParser()
+_PARSER = etree.HTMLParser()  # not thread-safe: used under LIBXML only
 LIBXML = threading.Lock()  # one libxml2 tree at a time: its trees must not meet across threads
 
 
