@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,7 +19,7 @@ from dailypapers.models import Paper
 from dailypapers.net import Net
 
 from conftest import DAY, DAY_IDS, HTML_PAGES
-from servers import FIXTURES, FakeClock, Reply
+from servers import FIXTURES, FakeClock, Reply, big_day
 
 HTML_IDS = [i for i in DAY_IDS if i in HTML_PAGES and "failed" not in HTML_PAGES[i]]
 
@@ -179,3 +180,25 @@ def test_read_prints_an_abstract_only_paper_once(recordings):
     assert "source: abstract only" in res.stderr
     opening = res.stdout.split("## Abstract")[1].strip()[:60]
     assert opening and res.stdout.count(opening) == 1
+
+
+def test_the_first_papers_are_read_while_later_metadata_waits(recordings) -> None:
+    """A month asks the export API for its papers' metadata in batches of 100, 3 s apart:
+    the first papers are read as soon as their own batch is answered, not after the last."""
+    rec, server = recordings
+    rec.days[DAY] = big_day(150)  # two batches: 100 ids, then 50
+    rec.html[rec.days[DAY][0]["paper"]["id"]] = FIXTURES / "arxiv_html/2501.11120v1.html"
+    reading = threading.Event()
+    second_batch_waited: list[bool] = []
+    handle = rec.handle
+
+    def handler(path: str, query: dict[str, list[str]], body: bytes) -> Reply:
+        if path == "/api/query" and len(query["id_list"][0].split(",")) == 50:
+            second_batch_waited.append(reading.wait(timeout=20))  # answered once papers are read
+        if path.startswith("/html/"):
+            reading.set()
+        return handle(path, query, body)
+
+    server.handle = handler
+    assert report(DAY).count("## 📄") == 150
+    assert second_batch_waited == [True]

@@ -171,11 +171,12 @@ async def run(
                 log.info("run %d: %s %s, %d papers", run_id, work.kind, work.label, stats.listed)
                 day = Day(net, workers, store, analyser, opts, emit, run_id, work.meta)
                 try:
-                    await day.prefetch_meta(work.papers)
+                    day.prefetch_meta(work.papers)
                     results = await every_paper(day, work.papers)
                     paragraph = None if work.kind == "paper" else await day.paragraph(results)
                     status = "done"
                 finally:
+                    day.stop_prefetch()
                     stats.requests, stats.retries = net.requests, net.retries
                     stats.warnings += analyser.warnings
                     store.finish_run(run_id, status, stats.as_dict())
@@ -307,17 +308,36 @@ class Day:
     opts: Options
     emit: Callable[[Event], None]
     run_id: int
-    meta: dict[str, ArxivMeta] = field(default_factory=dict)
+    meta: dict[str, ArxivMeta] = field(default_factory=dict)  # known before the run
+    batches: dict[str, asyncio.Task[dict[str, ArxivMeta]]] = field(default_factory=dict)
 
-    async def prefetch_meta(self, papers: list[Paper]) -> None:
-        """Batched export-API requests for the papers not read yet; with --refresh, for all,
-        which is how a new arXiv version is noticed. The workers start meanwhile when there
-        is anything to read."""
-        wanted = [p.id for p in papers if self.opts.refresh or self.store.needs_reading(p.id)]
+    def prefetch_meta(self, papers: list[Paper]) -> None:
+        """Batched export-API requests for the papers not read yet (with --refresh, for all,
+        which is how a new arXiv version is noticed), made in the background, in order: a
+        paper waits for its own batch only, so a month's first papers are read while its
+        later batches wait their turn (arXiv asks 3 s between requests). The workers start
+        meanwhile when there is anything to read."""
+        wanted = [
+            p.id
+            for p in papers
+            if p.id not in self.meta and (self.opts.refresh or self.store.needs_reading(p.id))
+        ]
         if wanted:
             self.workers.start()
         for start in range(0, len(wanted), 100):
-            self.meta.update(await arxiv.try_meta(self.net, wanted[start : start + 100]))
+            ids = wanted[start : start + 100]
+            batch = asyncio.create_task(arxiv.try_meta(self.net, ids))
+            self.batches.update(dict.fromkeys(ids, batch))
+
+    async def meta_of(self, paper_id: str) -> ArxivMeta | None:
+        batch = self.batches.get(paper_id)
+        if batch is not None:
+            return (await asyncio.shield(batch)).get(paper_id)  # one paper stopping stops no batch
+        return self.meta.get(paper_id)
+
+    def stop_prefetch(self) -> None:
+        for batch in set(self.batches.values()):
+            batch.cancel()
 
     async def paper(self, paper: Paper) -> PaperResult:
         try:
@@ -410,7 +430,7 @@ class Day:
         stored = self.store.document(paper.id)
         if stored and not self.opts.refresh and not stored.reread_due:
             return stored.doc, stored.fallbacks
-        meta = self.meta.get(paper.id)
+        meta = await self.meta_of(paper.id)
         reading = await arxiv.read_paper(self.net, paper, meta, self.workers)
         self.emit(Event("fetched", paper.id))
         keep = self.analyser.settings.keep_sources
