@@ -185,6 +185,13 @@ def main() -> None:
         help="seconds between arXiv requests (the tool's default is 1.0; at "
         "that pacing a 170-paper day is fetch-bound, not LLM-bound)",
     )
+    parser.add_argument(
+        "--api-pacing",
+        type=float,
+        default=0.0,
+        help="seconds between arXiv export API requests (the tool's default is 3.0; a month "
+        "asks for its metadata in batches of 100)",
+    )
     opts = parser.parse_args()
     rec, web, llm, llm_server, day = serve(opts.papers, opts.llm_latency)
     home = tempfile.mkdtemp(prefix="dailypapers-bench-")
@@ -195,7 +202,7 @@ def main() -> None:
         "DAILYPAPERS_ARXIV_URL": web.url,
         "DAILYPAPERS_ARXIV_API_URL": f"{web.url}/api/query",
         "DAILYPAPERS_ARXIV_DELAY": str(opts.arxiv_pacing),
-        "DAILYPAPERS_ARXIV_API_DELAY": "0",
+        "DAILYPAPERS_ARXIV_API_DELAY": str(opts.api_pacing),
         "DAILYPAPERS_HF_DELAY": "0",
         "OPENAI_BASE_URL": f"{llm_server.url}/v1",
         "OPENAI_API_KEY": "bench",
