@@ -186,19 +186,19 @@ def test_the_first_papers_are_read_while_later_metadata_waits(recordings) -> Non
     """A month asks the export API for its papers' metadata in batches of 100, 3 s apart:
     the first papers are read as soon as their own batch is answered, not after the last."""
     rec, server = recordings
-    rec.days[DAY] = big_day(150)  # two batches: 100 ids, then 50
+    rec.days[DAY] = big_day(101)  # two batches: 100 ids, then 1
     rec.html[rec.days[DAY][0]["paper"]["id"]] = FIXTURES / "arxiv_html/2501.11120v1.html"
     reading = threading.Event()
     second_batch_waited: list[bool] = []
     handle = rec.handle
 
     def handler(path: str, query: dict[str, list[str]], body: bytes) -> Reply:
-        if path == "/api/query" and len(query["id_list"][0].split(",")) == 50:
+        if path == "/api/query" and len(query["id_list"][0].split(",")) == 1:
             second_batch_waited.append(reading.wait(timeout=20))  # answered once papers are read
         if path.startswith("/html/"):
             reading.set()
         return handle(path, query, body)
 
     server.handle = handler
-    assert report(DAY).count("## 📄") == 150
+    assert report(DAY).count("## 📄") == 101
     assert second_batch_waited == [True]
