@@ -53,7 +53,8 @@ def clean_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "home"
     monkeypatch.setenv(ENV_HOME, str(home))
     # Papers are read in a thread of the run rather than in worker processes (each run would
-    # start one, ~0.5 s); tests/test_workers.py runs the same days in processes.
+    # start one, ~0.5 s). In processes, as users run it: test_workers.py, the day compared in
+    # test_report.py, and the Ctrl-C and kill -9 runs of test_archive.py.
     monkeypatch.setenv("DAILYPAPERS_WORKERS", "0")
     return home
 
