@@ -323,7 +323,7 @@ class Day:
             if p.id not in self.meta and (self.opts.refresh or self.store.needs_reading(p.id))
         ]
         if wanted:
-            self.workers.start()
+            self.workers.start(len(wanted))
         for start in range(0, len(wanted), 100):
             ids = wanted[start : start + 100]
             batch = asyncio.create_task(arxiv.try_meta(self.net, ids))
