@@ -406,7 +406,7 @@ class MustRead(BaseModel):
 
 
 class DayParagraph(BaseModel):
-    """The LLM's paragraph on the day (see summary.py), and its check against the analyses."""
+    """The LLM's paragraph on the day (see paragraph.py), and its check against the analyses."""
 
     text: str
     verdict: Verdict

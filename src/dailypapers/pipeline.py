@@ -434,9 +434,8 @@ class Day:
         reading = await arxiv.read_paper(self.net, paper, meta, self.workers)
         self.emit(Event("fetched", paper.id))
         keep = self.analyser.settings.keep_sources
-        bodies = [(kind, body if keep and body else None) for kind, _, body in reading.fetched]
         blobs = await asyncio.to_thread(  # off the event loop: zlib lets go of the GIL
-            lambda: [pack_source(kind, body) if body else None for kind, body in bodies]
+            lambda: [pack_source(kind, body if keep else None) for kind, _, body in reading.fetched]
         )
         for (kind, url, _), blob in zip(reading.fetched, blobs, strict=True):
             version = reading.doc.version if kind == reading.doc.source else None

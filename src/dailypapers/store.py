@@ -146,19 +146,16 @@ def reread_due(transient: bool, rereads: int) -> bool:
     return transient and rereads < MAX_REREADS
 
 
-def _pack(text: str) -> bytes:
-    return zlib.compress(text.encode(), 6)
-
-
-def pack_source(kind: str, body: bytes) -> bytes:
-    """A fetched body as stored: zlib data. A PDF's streams are compressed already (deflating
-    one again costs ~30 ms a MB and saves 8%), so it is stored, not deflated (level 0).
-    Packing is pure and lets go of the interpreter's lock: the run does it in a thread."""
-    return zlib.compress(body, 0 if kind == "pdf" else 6)
+def pack_source(kind: str, body: bytes | None) -> bytes | None:
+    """A fetched body as stored: zlib data, or None when there is none to keep. A PDF's
+    streams are compressed already (deflating one again costs ~30 ms a MB and saves 8%), so
+    it is stored, not deflated (level 0). Packing is pure and lets go of the interpreter's
+    lock: the run does it in a thread."""
+    return zlib.compress(body, 0 if kind == "pdf" else 6) if body else None
 
 
 def pack_document(doc: Document) -> bytes:
-    return _pack(doc.model_dump_json())
+    return zlib.compress(doc.model_dump_json().encode(), 6)
 
 
 def _unpack(blob: bytes) -> str:

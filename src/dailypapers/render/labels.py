@@ -306,16 +306,9 @@ def hub_links(resources: HubResources | None) -> list[tuple[str, list[tuple[str,
     if not resources:
         return []
     return [
-        (
-            f"hub_{kind}",
-            [(r.id, f"https://huggingface.co/{HUB_PATHS[kind]}{r.id}", r.likes) for r in repos],
-        )
-        for kind, repos in (
-            ("models", resources.models),
-            ("datasets", resources.datasets),
-            ("spaces", resources.spaces),
-        )
-        if repos
+        (f"hub_{kind}", [(r.id, f"https://huggingface.co/{path}{r.id}", r.likes) for r in repos])
+        for kind, path in HUB_PATHS.items()
+        if (repos := getattr(resources, kind))
     ]
 
 

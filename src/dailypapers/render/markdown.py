@@ -214,21 +214,19 @@ def result_parts(r: Result, t: dict[str, str]) -> list[tuple[str, bool]]:
         details.append([(r.metric, True)])
     missing = [v for v in r.values if v not in r.claim]
     if missing:
-        details.append(_joined([(v, True) for v in missing], ", "))
+        details.append(_joined([[(v, True)] for v in missing], ", "))
     if r.baseline and r.baseline not in r.claim:
         details.append([(f"{t['vs']} {r.baseline}", False)])
     if details:
-        parts.append((t["open"], False))
-        for i, d in enumerate(details):
-            parts += ([(" · ", False)] if i else []) + d
-        parts.append((t["close"], False))
+        parts += [(t["open"], False), *_joined(details, " · "), (t["close"], False)]
     return parts
 
 
-def _joined(parts: list[tuple[str, bool]], sep: str) -> list[tuple[str, bool]]:
+def _joined(groups: list[list[tuple[str, bool]]], sep: str) -> list[tuple[str, bool]]:
+    """The groups' pieces, one after another, with `sep` between groups."""
     out: list[tuple[str, bool]] = []
-    for i, p in enumerate(parts):
-        out += ([(sep, False)] if i else []) + [p]
+    for i, group in enumerate(groups):
+        out += ([(sep, False)] if i else []) + group
     return out
 
 
