@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import os
+import time
+
+import pytest
 
 from dailypapers.errors import ConversionFailed, WorkerCrashed
 from dailypapers.workers import Workers
@@ -36,3 +40,22 @@ def test_a_worker_that_dies_costs_only_its_own_task() -> None:
     assert after == 25
     assert str(error) == "mostly conversion errors" and error.paper_id == "2501.11120"
     assert error.url == "https://arxiv.org/html/2501.11120"
+
+
+def test_an_abandoned_run_stops_its_busy_workers() -> None:
+    """Ctrl-C or an error ends the run at once: the work in the workers is not waited for,
+    and no worker (nor a thread of the pool) outlives the run."""
+
+    async def go() -> None:
+        async with Workers(1) as workers:
+            await workers.run(pow, 2, 2)
+            assert multiprocessing.active_children()
+            asyncio.ensure_future(workers.run(time.sleep, 30))  # a PDF that takes its time
+            await asyncio.sleep(0.5)
+            raise KeyboardInterrupt
+
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        asyncio.run(go())
+    assert time.monotonic() - started < 15
+    assert not multiprocessing.active_children()

@@ -81,9 +81,16 @@ class Workers:
             self._pool = None
             self._careful = self._careful or asyncio.Lock()
 
-    def close(self, wait: bool = True) -> None:
+    def close(self, abandon: bool = False) -> None:
+        """Wait for the pool's threads to end, always: one still closing its pipe while the
+        interpreter exits makes CPython 3.11 print a traceback (its exit hook writes to that
+        pipe). When the run is abandoned (Ctrl-C, an error) the work in the workers is
+        abandoned too: they are stopped first, so a slow PDF does not hold the exit."""
         if self._pool is not None:
-            self._pool.shutdown(wait=wait, cancel_futures=True)
+            if abandon:  # the pool's workers are the only children a run starts
+                for child in multiprocessing.active_children():
+                    child.terminate()
+            self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
     async def __aenter__(self) -> Workers:
@@ -95,7 +102,7 @@ class Workers:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        self.close(wait=kind is None)
+        self.close(abandon=kind is not None)
 
 
 def _worker_setup(parent: int) -> None:
