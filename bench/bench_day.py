@@ -155,8 +155,8 @@ def in_process_render(home: Path, day: str) -> float:
     """Archive → report → Markdown and HTML, without the interpreter's start-up."""
     from dailypapers.archive import from_archive
     from dailypapers.render import render
-    from dailypapers.render.html import render_html  # noqa: F401  (imported lazily by render:
-    from dailypapers.render.markdown import render_markdown  # noqa: F401  not timed here)
+    from dailypapers.render.html import html_chunks  # noqa: F401  (imported lazily by render:
+    from dailypapers.render.markdown import markdown_chunks  # noqa: F401  not timed here)
     from dailypapers.store import Store
 
     start = time.monotonic()

@@ -186,7 +186,10 @@ def test_grounding_and_renderers_on_arbitrary_analyses(analysis, title, fmt, lan
         papers=[result],
     )
     out = render(report, fmt)
+    assert report.papers[0] == result  # kept packed, read back as it was
     assert "\x1b" not in out
+    if fmt == "json":  # written a paper at a time, as pydantic writes it whole
+        assert out == report.model_dump_json(indent=2) + "\n"
     if fmt == "html":
         assert "<script" not in out.lower().replace("&lt;script", "")
         assert 'href="javascript' not in out.lower()

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from .models import Lang, Paper, PaperResult, Report, ReportKind
 from .overview import day_overview, material_key
+from .results import PaperResults
 from .store import Store
 
 
@@ -14,16 +15,16 @@ def from_archive(store: Store, label: str, kind: ReportKind, lang: Lang) -> Repo
     papers = store.listing(label, kind)
     if papers is None:
         return None
-    results = [
+    results = PaperResults(  # packed one by one: a month does not sit in memory as objects
         store.analysis(p, None, None, None, lang)
         or PaperResult(
             paper=p, status="failed", error=f"not analysed yet: run `dailypapers report {label}`"
         )
         for p in papers
-    ]
-    analysed = [r for r in results if r.provenance]
-    kinds = {r.provenance.analyser for r in analysed if r.provenance}
-    models = {r.provenance.model for r in analysed if r.provenance and r.provenance.model}
+    )
+    provenances = [r.provenance for r in results if r.provenance]
+    kinds = {p.analyser for p in provenances}
+    models = {p.model for p in provenances if p.model}
     return Report(
         label=label,
         kind=kind,
@@ -50,5 +51,5 @@ def paper_from_archive(store: Store, arxiv_id: str, lang: Lang) -> Report | None
         generated_at=datetime.now(UTC),
         analyser=hit.provenance.analyser,
         model=hit.provenance.model,
-        papers=[hit],
+        papers=PaperResults([hit]),
     )

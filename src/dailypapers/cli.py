@@ -255,7 +255,6 @@ def report(
     from . import pipeline
     from .config import load_settings
     from .progress import LiveProgress, summary
-    from .render import render
 
     period, kind = period_of(day, week, month)
     check_format(fmt)
@@ -292,7 +291,7 @@ def report(
     if not result.papers:
         out.print(nothing_to_report(result))
         return
-    emit(render(result, fmt), output, settings, f"{result.file_stem}.{settings.lang}.{fmt}", quiet)
+    emit(result, fmt, output, settings, f"{result.file_stem}.{settings.lang}.{fmt}", quiet)
     if not quiet:
         err.print(summary(stats, settings))
     elif stats.failures:  # cron mails what a job prints: failures are worth a mail
@@ -340,7 +339,6 @@ def analyse(
     """
     from . import pipeline
     from .config import load_settings
-    from .render import render
 
     if not valid_id(arxiv_id):
         raise UserError(f"{arxiv_id!r} is not an arXiv id (like 2501.11120 or 2501.11120v2)")
@@ -353,7 +351,7 @@ def analyse(
     paper = result.papers[0]
     if paper.status == "failed":
         raise DailyPapersError(f"could not analyse {arxiv_id}: {paper.error}")
-    emit(render(result, fmt), output, settings, f"{arxiv_id}.{settings.lang}.{fmt}")
+    emit(result, fmt, output, settings, f"{arxiv_id}.{settings.lang}.{fmt}")
 
 
 app.command("analyze", hidden=True)(analyse)  # the American spelling works too
@@ -397,13 +395,12 @@ def show(
     Example: dailypapers show 2026-02-11 --format html -o day.html
     """
     from .config import load_settings
-    from .render import render
 
     check_format(fmt)
     settings = load_settings(lang=lang)
     with opened_store(settings) as store:
         rebuilt = archived(store, what, settings.lang)
-    emit(render(rebuilt, fmt), output, settings, f"{what}.{settings.lang}.{fmt}")
+    emit(rebuilt, fmt, output, settings, f"{what}.{settings.lang}.{fmt}")
 
 
 def archived(store: Store, what: str, lang: Lang) -> Report:
@@ -453,14 +450,19 @@ def setup_logging(settings: Settings) -> None:
     logger.setLevel(logging.INFO)
 
 
-def emit(text: str, output: str | None, settings: Settings, name: str, quiet: bool = False) -> None:
-    """Write the report where asked (see output.py), or to stdout with `-o -`."""
+def emit(
+    report: Report, fmt: str, output: str | None, settings: Settings, name: str, quiet: bool = False
+) -> None:
+    """Write the report where asked (see output.py), or to stdout with `-o -`, as it is
+    rendered."""
     from .output import write_report
+    from .render import render_pieces
 
+    pieces = render_pieces(report, fmt)
     if output == "-":
-        sys.stdout.write(text)
+        sys.stdout.writelines(pieces)
         return
-    path = write_report(text, Path(output) if output else settings.home / "reports" / name)
+    path = write_report(pieces, Path(output) if output else settings.home / "reports" / name)
     if not quiet:  # cron mails whatever a job prints
         err.print(terminal(f"wrote {path}"), highlight=False)
 

@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, computed_field
 
 from .config import Lang, Policy
+from .results import PaperResults
 
 Source = Literal["html", "pdf", "abstract"]
 AnalyserKind = Literal["llm", "no-llm"]
@@ -445,7 +446,7 @@ class Report(BaseModel):
     note: str | None = None
     selection: Selection | None = None
     overview: Overview | None = None  # for a period, not for one paper
-    papers: list[PaperResult] = []
+    papers: PaperResults = Field(default_factory=PaperResults)  # in report order
 
     @computed_field  # type: ignore[prop-decorator]
     @property

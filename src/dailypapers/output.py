@@ -11,13 +11,15 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from .errors import NotWritable, UserError
 
 
-def write_report(text: str, path: Path) -> Path:
-    """Write `text` to `path`; returns the file actually written."""
+def write_report(pieces: Iterable[str], path: Path) -> Path:
+    """Write the report's pieces to `path` as they are rendered; returns the file actually
+    written."""
     try:
         mode = path.stat().st_mode  # through a symlink
     except FileNotFoundError:
@@ -28,14 +30,14 @@ def write_report(text: str, path: Path) -> Path:
         raise UserError(f"{path} is a directory: give -o a file name, e.g. {path}/report.md")
     if mode is not None and not stat.S_ISREG(mode):
         with open(path, "w", encoding="utf-8") as f:  # a device or a FIFO: never replaced
-            f.write(text)
+            f.writelines(pieces)
         return path
     target = path.resolve() if path.is_symlink() else path
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+            f.writelines(pieces)
         os.chmod(tmp, stat.S_IMODE(mode) if mode is not None else 0o666 & ~_umask())
         os.replace(tmp, target)
     except BaseException:

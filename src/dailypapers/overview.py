@@ -8,8 +8,10 @@ together; themes of a single paper are gathered under "other" when the day has m
 from __future__ import annotations
 
 import hashlib
+import heapq
 import re
 from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
 
 from .models import DayParagraph, MustRead, Overview, PaperResult, Theme
 
@@ -18,15 +20,21 @@ MUST_READS = 5
 _HEAD = re.compile(r"\s*[-—–/:：、,，;；|]\s*|\s*[(（\[]")
 
 
-def day_overview(results: list[PaperResult], paragraph: DayParagraph | None = None) -> Overview:
+def day_overview(results: Sequence[PaperResult], paragraph: DayParagraph | None = None) -> Overview:
     return Overview(paragraph=paragraph, themes=themes(results), must_reads=must_reads(results))
 
 
-def analysed(results: list[PaperResult]) -> list[PaperResult]:
-    return [r for r in results if r.status == "ok" and r.analysis]
+def analysed(results: Iterable[PaperResult]) -> Iterator[PaperResult]:
+    return (r for r in results if r.status == "ok" and r.analysis)
 
 
-def material_key(results: list[PaperResult], lang: str) -> str:
+def most_upvoted(results: Iterable[PaperResult], n: int) -> list[PaperResult]:
+    """The n most upvoted analysed papers, the first listed first among equals; only n are
+    held at a time (a month's results are decoded one by one, see results.py)."""
+    return heapq.nlargest(n, analysed(results), key=lambda r: r.paper.upvotes)
+
+
+def material_key(results: Iterable[PaperResult], lang: str) -> str:
     """What a paragraph on the day is written from: the analyses, by content. The archive
     keeps the paragraph under it, so a re-run or `show` finds it without asking again."""
     digest = hashlib.sha256(lang.encode())
@@ -44,7 +52,7 @@ def theme_of(result: PaperResult) -> str | None:
     return head if head and any(c.isalnum() for c in head) else None
 
 
-def themes(results: list[PaperResult]) -> list[Theme]:
+def themes(results: Iterable[PaperResult]) -> list[Theme]:
     """Themes by number of papers (then first appearance), each paper under exactly one:
     papers with no domain (failed ones too), and singletons once there are more themes than
     fit a glance, go to `other`."""
@@ -69,10 +77,10 @@ def themes(results: list[PaperResult]) -> list[Theme]:
     return out
 
 
-def must_reads(results: list[PaperResult]) -> list[MustRead]:
+def must_reads(results: Iterable[PaperResult]) -> list[MustRead]:
     """The most upvoted analysed papers, each with what it contributes (its own grounded
     sentence) as the reason to read it."""
-    ranked = sorted(analysed(results), key=lambda r: -r.paper.upvotes)[:MUST_READS]
+    ranked = most_upvoted(results, MUST_READS)
     return [
         MustRead(id=r.paper.id, upvotes=r.paper.upvotes, why=r.analysis.contribution)
         for r in ranked

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Iterable
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -16,7 +17,7 @@ from .analyse import fence_safe, load_prompt
 from .grounding import Item, PaperIndex, check_item
 from .llm import LLM
 from .models import Block, Call, DayParagraph, Document, PaperResult, Section, Verdict
-from .overview import analysed
+from .overview import most_upvoted
 
 MAX_RESULTS = 3  # per paper, in what the LLM is given
 MAX_PAPERS = 60  # the most upvoted: a month's 1,500 analyses would not fit a context
@@ -27,9 +28,9 @@ class Answer(BaseModel):
     paragraph: str = Field(description="3-5 sentences on the day, from the analyses only")
 
 
-def material(results: list[PaperResult]) -> list[dict[str, object]]:
+def material(results: Iterable[PaperResult]) -> list[dict[str, object]]:
     """What the paragraph is written from: the most upvoted papers' analyses, in brief."""
-    chosen = sorted(analysed(results), key=lambda r: -r.paper.upvotes)[:MAX_PAPERS]
+    chosen = most_upvoted(results, MAX_PAPERS)
     return [
         {
             "id": r.paper.id,
@@ -61,7 +62,7 @@ def check(text: str, given: list[dict[str, object]]) -> Verdict:
 
 
 async def write_paragraph(
-    llm: LLM, results: list[PaperResult], lang: str
+    llm: LLM, results: Iterable[PaperResult], lang: str
 ) -> tuple[DayParagraph, list[Call]]:
     """Ask for the paragraph (one repair round, as for an analysis) and check it."""
     boundary = secrets.token_hex(6)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Literal
@@ -43,6 +43,7 @@ from .models import (
 from .net import Net
 from .overview import analysed, day_overview, material_key
 from .paragraph import write_paragraph
+from .results import PaperResults, pack_result
 from .store import Store, pack_document, pack_source
 from .workers import Workers
 
@@ -235,7 +236,7 @@ async def run_one(
 def assemble(
     work: Work,
     lang: Lang,
-    results: list[PaperResult],
+    results: PaperResults,
     analyser: Analyser,
     paragraph: DayParagraph | None = None,
 ) -> Report:
@@ -253,19 +254,19 @@ def assemble(
     )
 
 
-async def every_paper(day: Day, papers: list[Paper]) -> list[PaperResult]:
+async def every_paper(day: Day, papers: list[Paper]) -> PaperResults:
     """Every paper, a window of them at a time: enough to keep the LLM busy, few enough that
-    memory does not grow with the length of the period. If the run must stop, the papers
-    still in flight stop with it."""
+    memory does not grow with the length of the period (nor do the finished results: they
+    are kept packed). If the run must stop, the papers still in flight stop with it."""
     window = asyncio.Semaphore(READ_AHEAD * day.analyser.settings.concurrency)
 
-    async def one(paper: Paper) -> PaperResult:
+    async def one(paper: Paper) -> bytes:
         async with window:
-            return await day.paper(paper)
+            return pack_result(await day.paper(paper))
 
     tasks = [asyncio.create_task(one(p)) for p in papers]
     try:
-        return list(await asyncio.gather(*tasks))
+        return PaperResults(await asyncio.gather(*tasks))
     except BaseException:
         for task in tasks:
             task.cancel()
@@ -372,11 +373,11 @@ class Day:
             self.store.record_paper(self.run_id, paper.id, "failed", reason)
             return PaperResult(paper=paper, status="failed", error=reason)
 
-    async def paragraph(self, results: list[PaperResult]) -> DayParagraph | None:
+    async def paragraph(self, results: Sequence[PaperResult]) -> DayParagraph | None:
         """The LLM's paragraph on the day, written once for a given set of analyses (a re-run
         finds it in the archive). Its failure costs the report the paragraph, nothing else."""
         llm, lang = self.analyser.llm, self.analyser.settings.lang
-        if llm is None or not analysed(results):
+        if llm is None or next(analysed(results), None) is None:
             return None
         key = material_key(results, lang)
         known = self.store.paragraph(key)

@@ -3,6 +3,7 @@ external assets, readable on a phone, with a table of contents."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import cache
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -54,12 +55,13 @@ def _env() -> Environment:
     return env
 
 
-def render_html(report: Report) -> str:
+def html_chunks(report: Report) -> Iterator[str]:
+    """The page as Jinja writes it, piece by piece."""
     t = LABELS[report.lang]
     return (
         _env()
         .get_template("report.html.j2")
-        .render(
+        .generate(
             report=report,
             t=t,
             heading=heading_label(report, t),

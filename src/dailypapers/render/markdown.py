@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Sequence
 
 from ..escape import markdown_text
 from ..models import Analysis, Overview, PaperResult, Report, Result, Verdict
@@ -24,7 +25,8 @@ from .labels import (
 )
 
 
-def render_markdown(report: Report) -> str:
+def markdown_chunks(report: Report) -> Iterator[str]:
+    """The heading and overview, then a paper at a time."""
     t = LABELS[report.lang]
     lines = [
         f"# {t['title']}",
@@ -39,12 +41,12 @@ def render_markdown(report: Report) -> str:
         lines += ["", f"> {report.note}"]
     if report.overview and report.papers:
         lines += ["", overview_markdown(report.overview, report.papers, t)]
-    out = "\n".join(lines) + "\n\n" + SEPARATOR + "\n\n"
-    out += ("\n" + SEPARATOR + "\n\n").join(paper_markdown(p, t) for p in report.papers)
-    return out
+    yield "\n".join(lines) + "\n\n" + SEPARATOR + "\n\n"
+    for i, p in enumerate(report.papers):
+        yield ("\n" + SEPARATOR + "\n\n" if i else "") + paper_markdown(p, t)
 
 
-def overview_markdown(overview: Overview, papers: list[PaperResult], t: dict[str, str]) -> str:
+def overview_markdown(overview: Overview, papers: Sequence[PaperResult], t: dict[str, str]) -> str:
     """Themes with their papers, then the must-reads: the day in thirty seconds."""
     by_id = {r.paper.id: r.paper for r in papers}
 
