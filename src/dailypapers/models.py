@@ -452,9 +452,11 @@ class Report(BaseModel):
     @property
     def grounding_score(self) -> float | None:
         """Verified among all checked items of the report (copied text is not counted)."""
-        groundings = [p.grounding for p in self.papers if p.grounding and p.status == "ok"]
-        verified = sum(g.count("verified") for g in groundings)
-        checked = verified + sum(g.count("unverified") for g in groundings)
+        verified = checked = 0
+        for p in self.papers:  # one at a time: a month's papers are kept packed
+            if p.grounding and p.status == "ok":
+                verified += p.grounding.count("verified")
+                checked += p.grounding.count("verified") + p.grounding.count("unverified")
         return verified / checked if checked else None
 
     @property

@@ -351,11 +351,12 @@ class Day:
             ):
                 result.resources = await self.hub_resources(paper)
             self.store.record_paper(self.run_id, paper.id, "ok", None)
+            score = result.grounding.score if result.grounding else None
             log.info(
-                "%s: read from %s, grounding %.0f%%",
+                "%s: read from %s, grounding %s",
                 paper.id,
                 result.provenance.source if result.provenance else "?",
-                100 * ((result.grounding.score if result.grounding else None) or 0),
+                "(nothing to check)" if score is None else f"{score:.0%}",
             )
             return result
         except (LLMUnavailable, StorageError):

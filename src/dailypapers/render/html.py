@@ -67,6 +67,7 @@ def html_chunks(report: Report) -> Iterator[str]:
             heading=heading_label(report, t),
             analyser=analyser_label(report, t),
             selection=selection_line(report, t),
+            score=report.grounding_score,  # a pass over every paper: once
             index={r.paper.id: (i, r.paper) for i, r in enumerate(report.papers, 1)},
             lang="zh-CN" if report.lang == "zh" else "en",
         )
