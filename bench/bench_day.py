@@ -128,22 +128,45 @@ class Process:
     cpu: float  # seconds, user + system, its workers included
 
 
-def run(args: list[str], env: dict[str, str]) -> Process:
-    """One dailypapers process, as a user runs it."""
+# Linux carries a process's peak RSS across exec: a process started by this one (which holds
+# every recording and every prompt the simulated LLM received, hundreds of MB after a month)
+# would report this one's size as its own peak. So the tool is started by a small launcher.
+_LAUNCHER = """
+import json, os, subprocess, sys, tempfile, time
+for line in sys.stdin:
+    args, env = json.loads(line)
     with tempfile.TemporaryFile("w+") as err:
         start = time.monotonic()
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "dailypapers", *args],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=err,
-        )
+        proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=err)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.monotonic() - start
+        err.seek(0)
+        cpu = usage.ru_utime + usage.ru_stime
+        print(json.dumps([start, wall, usage.ru_maxrss / 1024, cpu, status, err.read()]))
+        sys.stdout.flush()
+"""
+
+
+class Launcher:
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", _LAUNCHER],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def run(self, args: list[str], env: dict[str, str]) -> Process:
+        """One dailypapers process, as a user runs it (CPU and peak RSS include its
+        workers: the OS counts a process's children it waited for)."""
+        assert self.proc.stdin and self.proc.stdout
+        command = [sys.executable, "-m", "dailypapers", *args]
+        self.proc.stdin.write(json.dumps([command, env]) + "\n")
+        self.proc.stdin.flush()
+        start, wall, rss, cpu, status, err = json.loads(self.proc.stdout.readline())
         if status != 0:
-            err.seek(0)
-            raise SystemExit(f"dailypapers failed: {err.read()}")
-    return Process(start, wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime)
+            raise SystemExit(f"dailypapers failed: {err}")
+        return Process(start, wall, rss, cpu)
 
 
 def last_run_stats(home: Path) -> dict:
@@ -193,6 +216,7 @@ def main() -> None:
         "asks for its metadata in batches of 100)",
     )
     opts = parser.parse_args()
+    launcher = Launcher()  # before the servers load their recordings
     rec, web, llm, llm_server, day = serve(opts.papers, opts.llm_latency)
     home = tempfile.mkdtemp(prefix="dailypapers-bench-")
     env = {
@@ -213,7 +237,7 @@ def main() -> None:
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # an installation writes its bytecode once
     report = ["report", day, "--quiet", "-o", str(Path(home) / "day.md")]
 
-    first = run(report, env)
+    first = launcher.run(report, env)
     http = len(web.paths())
     http_retries = last_run_stats(Path(home))["retries"]
     calls, limited = len(llm.requests), llm.limited
@@ -228,9 +252,9 @@ def main() -> None:
     ideal += paragraph + ARXIV_DELAY + limited * RETRY_AFTER / opts.concurrency
     sequential = sum(llm.latencies) + opts.papers * ARXIV_DELAY
 
-    again = run(report, env)
+    again = launcher.run(report, env)
     http2, calls2 = len(web.paths()) - http, len(llm.requests) - calls
-    show = run(["show", day, "-o", str(Path(home) / "again.md")], env)
+    show = launcher.run(["show", day, "-o", str(Path(home) / "again.md")], env)
     render = in_process_render(Path(home), day)
 
     rows = [
