@@ -15,21 +15,20 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import ArchiveUnusable, DiskFull, NotWritable, StorageError
-from .models import (
-    Analysis,
-    Call,
-    DayParagraph,
-    Document,
-    Grounding,
-    HubResources,
-    Paper,
-    PaperResult,
-    Provenance,
-    ServerProfile,
-)
+
+if TYPE_CHECKING:  # imported where rows become models: `history` never builds the models
+    from .models import (
+        Call,
+        DayParagraph,
+        Document,
+        HubResources,
+        Paper,
+        PaperResult,
+        ServerProfile,
+    )
 
 
 def _now() -> str:
@@ -268,6 +267,8 @@ class Store:
         row = self.db.execute(
             "SELECT papers FROM listings WHERE period=? AND kind=?", (period, kind)
         ).fetchone()
+        from .models import Paper
+
         return [Paper.model_validate(p) for p in json.loads(row[0])] if row else None
 
     def listings(self) -> list[sqlite3.Row]:
@@ -326,6 +327,8 @@ class Store:
         row = self._newest("body, fallbacks, transient, rereads", arxiv_id)
         if not row:
             return None
+        from .models import Document
+
         doc = Document.model_validate_json(_unpack(row[0]))
         return Stored(doc, json.loads(row[1]), bool(row[2]), row[3])
 
@@ -384,6 +387,8 @@ class Store:
         row = self.db.execute(sql, args).fetchone()
         if not row:
             return None
+        from .models import Analysis, Grounding, PaperResult, Provenance
+
         return PaperResult(
             paper=paper,
             analysis=Analysis.model_validate_json(row[0]),
@@ -406,10 +411,14 @@ class Store:
 
     def paragraph(self, key: str) -> DayParagraph | None:
         row = self.db.execute("SELECT body FROM day_paragraphs WHERE key=?", (key,)).fetchone()
+        from .models import DayParagraph
+
         return DayParagraph.model_validate_json(row[0]) if row else None
 
     def hub_resources(self, arxiv_id: str) -> HubResources | None:
         row = self.db.execute("SELECT body FROM hub_resources WHERE id=?", (arxiv_id,)).fetchone()
+        from .models import HubResources
+
         return HubResources.model_validate_json(row[0]) if row else None
 
     # runs and calls
@@ -463,6 +472,8 @@ class Store:
             "SELECT rung, context, token_ratio FROM llm_servers WHERE base_url=? AND model=?",
             (base_url, model),
         ).fetchone()
+        from .models import ServerProfile
+
         return ServerProfile(row[0] or None, row[1], row[2]) if row else ServerProfile()
 
     def save_llm_server(self, base_url: str, model: str, profile: ServerProfile) -> None:
