@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from .models import Lang, Paper, PaperResult, Report, ReportKind
+from .models import Lang, Paper, PaperResult, Provenance, Report, ReportKind
 from .overview import day_overview, material_key
 from .results import PaperResults
 from .store import Store
@@ -15,14 +15,18 @@ def from_archive(store: Store, label: str, kind: ReportKind, lang: Lang) -> Repo
     papers = store.listing(label, kind)
     if papers is None:
         return None
-    results = PaperResults(  # packed one by one: a month does not sit in memory as objects
-        store.analysis(p, None, None, None, lang)
-        or PaperResult(
-            paper=p, status="failed", error=f"not analysed yet: run `dailypapers report {label}`"
-        )
-        for p in papers
-    )
-    provenances = [r.provenance for r in results if r.provenance]
+    provenances: list[Provenance] = []
+
+    def stored(paper: Paper) -> PaperResult:
+        found = store.analysis(paper, None, None, None, lang)
+        if found is None:
+            error = f"not analysed yet: run `dailypapers report {label}`"
+            return PaperResult(paper=paper, status="failed", error=error)
+        if found.provenance:
+            provenances.append(found.provenance)
+        return found
+
+    results = PaperResults(map(stored, papers))  # packed one by one, as a run keeps them
     kinds = {p.analyser for p in provenances}
     models = {p.model for p in provenances if p.model}
     return Report(

@@ -11,7 +11,7 @@ import hashlib
 import heapq
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 
 from .models import DayParagraph, MustRead, Overview, PaperResult, Theme
 
@@ -20,8 +20,14 @@ MUST_READS = 5
 _HEAD = re.compile(r"\s*[-—–/:：、,，;；|]\s*|\s*[(（\[]")
 
 
-def day_overview(results: Sequence[PaperResult], paragraph: DayParagraph | None = None) -> Overview:
-    return Overview(paragraph=paragraph, themes=themes(results), must_reads=must_reads(results))
+def day_overview(results: Iterable[PaperResult], paragraph: DayParagraph | None = None) -> Overview:
+    """In one pass over the results: a month's are decoded one at a time (see results.py)."""
+    named: list[tuple[str, str | None]] = []
+    top: list[PaperResult] = []
+    for r in results:
+        named.append((r.paper.id, theme_of(r)))
+        top = most_upvoted([*top, r], MUST_READS)
+    return Overview(paragraph=paragraph, themes=themes(named), must_reads=must_reads(top))
 
 
 def analysed(results: Iterable[PaperResult]) -> Iterator[PaperResult]:
@@ -52,21 +58,20 @@ def theme_of(result: PaperResult) -> str | None:
     return head if head and any(c.isalnum() for c in head) else None
 
 
-def themes(results: Iterable[PaperResult]) -> list[Theme]:
-    """Themes by number of papers (then first appearance), each paper under exactly one:
-    papers with no domain (failed ones too), and singletons once there are more themes than
-    fit a glance, go to `other`."""
+def themes(named: Iterable[tuple[str, str | None]]) -> list[Theme]:
+    """Themes of (paper id, theme) by number of papers (then first appearance), each paper
+    under exactly one: papers with no domain (failed ones too), and singletons once there are
+    more themes than fit a glance, go to `other`."""
     groups: dict[str, list[str]] = defaultdict(list)
     names: dict[str, str] = {}
     unnamed: list[str] = []
-    for r in results:
-        name = theme_of(r)
+    for pid, name in named:
         if name is None:
-            unnamed.append(r.paper.id)
+            unnamed.append(pid)
             continue
         key = name.casefold()
         names.setdefault(key, name)
-        groups[key].append(r.paper.id)
+        groups[key].append(pid)
     ranked = sorted(groups, key=lambda k: -len(groups[k]))  # stable: first seen first
     kept = [k for k in ranked if len(groups[k]) > 1 or len(ranked) <= MAX_THEMES]
     kept = kept[:MAX_THEMES]
