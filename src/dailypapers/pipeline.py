@@ -311,6 +311,7 @@ class Day:
     run_id: int
     meta: dict[str, ArxivMeta] = field(default_factory=dict)  # known before the run
     batches: dict[str, asyncio.Task[dict[str, ArxivMeta]]] = field(default_factory=dict)
+    asking: set[asyncio.Task[dict[str, ArxivMeta]]] = field(default_factory=set)  # not done
 
     def prefetch_meta(self, papers: list[Paper]) -> None:
         """Batched export-API requests for the papers not read yet (with --refresh, for all,
@@ -329,15 +330,18 @@ class Day:
             ids = wanted[start : start + 100]
             batch = asyncio.create_task(arxiv.try_meta(self.net, ids))
             self.batches.update(dict.fromkeys(ids, batch))
+            self.asking.add(batch)
+            batch.add_done_callback(self.asking.discard)
 
     async def meta_of(self, paper_id: str) -> ArxivMeta | None:
-        batch = self.batches.get(paper_id)
+        """Asked once per paper: a batch's answer is let go when its last paper has it."""
+        batch = self.batches.pop(paper_id, None)
         if batch is not None:
             return (await asyncio.shield(batch)).get(paper_id)  # one paper stopping stops no batch
         return self.meta.get(paper_id)
 
     def stop_prefetch(self) -> None:
-        for batch in set(self.batches.values()):
+        for batch in list(self.asking):
             batch.cancel()
 
     async def paper(self, paper: Paper) -> PaperResult:
