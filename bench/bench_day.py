@@ -168,6 +168,11 @@ class Launcher:
             raise SystemExit(f"dailypapers failed: {err}")
         return Process(start, wall, rss, cpu)
 
+    def close(self) -> None:
+        assert self.proc.stdin
+        self.proc.stdin.close()  # the launcher's loop ends
+        self.proc.wait()
+
 
 def last_run_stats(home: Path) -> dict:
     with sqlite3.connect(home / "dailypapers.db") as db:
@@ -294,6 +299,7 @@ def main() -> None:
         print(f"{key:<{width}}  {value}")
     web.close()
     llm_server.close()
+    launcher.close()
 
 
 if __name__ == "__main__":

@@ -16,9 +16,8 @@ from dailypapers.results import PaperResults
 
 def month(n: int) -> list[PaperResult]:
     out = [result(f"2602.{i:05d}", ["CV", "NLP-x", "语音"][i % 3], upvotes=i % 7) for i in range(n)]
-    out[1:2] = [PaperResult(paper=Paper(id="2602.00001", title="t"), status="failed", error="x")][
-        : len(out[1:2])
-    ]
+    if n > 1:  # a failed paper among them
+        out[1] = PaperResult(paper=Paper(id="2602.00001", title="t"), status="failed", error="x")
     return out
 
 
