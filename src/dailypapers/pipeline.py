@@ -256,22 +256,27 @@ def assemble(
 
 async def every_paper(day: Day, papers: list[Paper]) -> PaperResults:
     """Every paper, a window of them at a time: enough to keep the LLM busy, few enough that
-    memory does not grow with the length of the period (nor do the finished results: they
-    are kept packed). If the run must stop, the papers still in flight stop with it."""
-    window = asyncio.Semaphore(READ_AHEAD * day.analyser.settings.concurrency)
+    memory does not grow with the length of the period. The window is that many readers
+    taking the listing's papers in order (not a task per paper of a month waiting its
+    turn), and finished results are kept packed. If the run must stop, the papers still in
+    flight stop with it."""
+    listing = iter(enumerate(papers))
+    packed = [b""] * len(papers)
 
-    async def one(paper: Paper) -> bytes:
-        async with window:
-            return pack_result(await day.paper(paper))
+    async def reader() -> None:
+        for i, paper in listing:  # shared: each reader takes the next paper
+            packed[i] = pack_result(await day.paper(paper))
 
-    tasks = [asyncio.create_task(one(p)) for p in papers]
+    window = min(READ_AHEAD * day.analyser.settings.concurrency, len(papers))
+    readers = [asyncio.create_task(reader()) for _ in range(window)]
     try:
-        return PaperResults(await asyncio.gather(*tasks))
+        await asyncio.gather(*readers)
     except BaseException:
-        for task in tasks:
+        for task in readers:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*readers, return_exceptions=True)
         raise
+    return PaperResults(packed)
 
 
 async def list_papers(
