@@ -81,15 +81,13 @@ class Workers:
             self._pool = None
             self._careful = self._careful or asyncio.Lock()
 
-    def close(self, abandon: bool = False) -> None:
-        """Wait for the pool's threads to end, always: one still closing its pipe while the
-        interpreter exits makes CPython 3.11 print a traceback (its exit hook writes to that
-        pipe). When the run is abandoned (Ctrl-C, an error) the work in the workers is
-        abandoned too: they are stopped first, so a slow PDF does not hold the exit."""
+    def close(self) -> None:
+        """Cancel the queued tasks and wait for the pool to end, always: a pool still closing
+        its pipe while the interpreter exits makes CPython 3.11 print a traceback (its exit
+        hook writes to that pipe). On Ctrl-C the workers finish the task they hold (they
+        ignore SIGINT): stopping one mid-answer would leave half a message in the pipe, which
+        the pool would wait on forever."""
         if self._pool is not None:
-            if abandon:  # the pool's workers are the only children a run starts
-                for child in multiprocessing.active_children():
-                    child.terminate()
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
@@ -102,7 +100,7 @@ class Workers:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        self.close(abandon=kind is not None)
+        self.close()
 
 
 def _worker_setup(parent: int) -> None:
