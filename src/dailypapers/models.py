@@ -455,8 +455,8 @@ class Report(BaseModel):
         verified = checked = 0
         for p in self.papers:  # one at a time: a month's papers are kept packed
             if p.grounding and p.status == "ok":
-                verified += p.grounding.count("verified")
-                checked += p.grounding.count("verified") + p.grounding.count("unverified")
+                ok = p.grounding.count("verified")
+                verified, checked = verified + ok, checked + ok + p.grounding.count("unverified")
         return verified / checked if checked else None
 
     @property

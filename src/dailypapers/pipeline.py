@@ -256,10 +256,9 @@ def assemble(
 
 async def every_paper(day: Day, papers: list[Paper]) -> PaperResults:
     """Every paper, a window of them at a time: enough to keep the LLM busy, few enough that
-    memory does not grow with the length of the period. The window is that many readers
-    taking the listing's papers in order (not a task per paper of a month waiting its
-    turn), and finished results are kept packed. If the run must stop, the papers still in
-    flight stop with it."""
+    memory does not grow with the length of the period: the window is that many readers
+    taking the listing's papers in order, and finished results are kept packed. If the run
+    must stop, the papers still in flight stop with it."""
     listing = iter(enumerate(papers))
     packed = [b""] * len(papers)
 
