@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from dailypapers.config import default_workers  # noqa: E402
+from dailypapers.core.config import default_workers  # noqa: E402
 
 from servers import (  # noqa: E402
     DAY,
@@ -181,11 +181,11 @@ def last_run_stats(home: Path) -> dict:
 
 def in_process_render(home: Path, day: str) -> float:
     """Archive → report → Markdown and HTML, without the interpreter's start-up."""
-    from dailypapers.archive import from_archive
-    from dailypapers.render import render
-    from dailypapers.render.html import html_chunks  # noqa: F401  (imported lazily by render:
-    from dailypapers.render.markdown import markdown_chunks  # noqa: F401  not timed here)
-    from dailypapers.store import Store
+    from dailypapers.archive.reader import from_archive
+    from dailypapers.archive.store import Store
+    from dailypapers.report.html import html_chunks  # noqa: F401  (imported lazily by render:
+    from dailypapers.report.markdown import markdown_chunks  # noqa: F401  not timed here)
+    from dailypapers.report.render import render
 
     start = time.monotonic()
     store = Store(home / "dailypapers.db")

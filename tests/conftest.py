@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import typer.testing
 
-from dailypapers.config import ENV, ENV_HOME
+from dailypapers.core.config import ENV, ENV_HOME
 
 from servers import FIXTURES, LocalServer, Recordings, ScriptedLLM
 

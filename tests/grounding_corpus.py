@@ -10,11 +10,11 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import cache
 
-from dailypapers.grounding import PaperIndex, ground, specific_names, squash
-from dailypapers.latexml import parse_html
-from dailypapers.models import Analysis, Document
-from dailypapers.pdf import parse_pdf
-from dailypapers.quantities import numbers
+from dailypapers.checking.grounding import PaperIndex, ground, specific_names, squash
+from dailypapers.checking.quantities import numbers
+from dailypapers.core.models import Analysis, Document
+from dailypapers.reading.html import parse_html
+from dailypapers.reading.pdf.parse import parse_pdf
 
 from servers import FIXTURES
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from dailypapers.latexml import parse_html
-from dailypapers.models import Document
-from dailypapers.pdf import parse_pdf
+from dailypapers.core.models import Document
+from dailypapers.reading.html import parse_html
+from dailypapers.reading.pdf.parse import parse_pdf
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

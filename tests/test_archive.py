@@ -14,9 +14,9 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from dailypapers.cli import app
-from dailypapers.config import load_settings
-from dailypapers.store import MIGRATIONS, Store
+from dailypapers.archive.store import MIGRATIONS, Store
+from dailypapers.cli.app import app
+from dailypapers.core.config import load_settings
 
 from conftest import DAY
 from servers import FIXTURES

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from dailypapers.models import (
+from dailypapers.core.models import (
     Analysis,
     Evidence,
     Grounding,
@@ -27,8 +27,8 @@ from dailypapers.models import (
     UsageGuide,
     Verdict,
 )
-from dailypapers.overview import day_overview
-from dailypapers.render import render
+from dailypapers.report.overview import day_overview
+from dailypapers.report.render import render
 
 from servers import FIXTURES
 

@@ -10,7 +10,7 @@ import re
 
 from typer.testing import CliRunner
 
-from dailypapers.cli import app
+from dailypapers.cli.app import app
 
 from conftest import DAY, DAY_IDS
 from grounding_corpus import cases_for

@@ -14,7 +14,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from dailypapers.cli import app
+from dailypapers.cli.app import app
 
 from conftest import DAY, DAY_IDS
 from servers import server_tokens

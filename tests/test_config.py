@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from dailypapers.config import configuration_table, load_settings
-from dailypapers.errors import ConfigError
+from dailypapers.core.config import configuration_table, load_settings
+from dailypapers.core.errors import ConfigError
 
 
 def test_precedence(clean_env, monkeypatch) -> None:
@@ -47,13 +47,13 @@ def test_readme_configuration_table_is_generated_from_the_settings() -> None:
     readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
     assert configuration_table() in readme, (
         "README's configuration table differs from the settings: paste the output of "
-        "python -c 'from dailypapers.config import configuration_table as t; print(t())'"
+        "python -c 'from dailypapers.core.config import configuration_table as t; print(t())'"
     )
 
 
 def test_every_analysis_field_is_described_in_the_schema_the_llm_gets() -> None:
-    from dailypapers.llm import strict_schema
-    from dailypapers.models import Analysis
+    from dailypapers.analysing.llm import strict_schema
+    from dailypapers.core.models import Analysis
 
     missing: list[str] = []
 

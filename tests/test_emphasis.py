@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dailypapers.models import Evidence, Result
-from dailypapers.render.labels import LABELS
-from dailypapers.render.markdown import result_parts, strong
+from dailypapers.core.models import Evidence, Result
+from dailypapers.report.labels import LABELS
+from dailypapers.report.markdown import result_parts, strong
 
 
 def result(claim: str, values: list[str], metric: str | None = None, **kw) -> Result:

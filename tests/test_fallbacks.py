@@ -12,11 +12,11 @@ import pytest
 from pypdf import PdfReader, PdfWriter
 from typer.testing import CliRunner
 
-from dailypapers import arxiv
-from dailypapers.cli import app
-from dailypapers.config import load_settings
-from dailypapers.models import Paper
-from dailypapers.net import Net
+from dailypapers.cli.app import app
+from dailypapers.core.config import load_settings
+from dailypapers.core.models import Paper
+from dailypapers.sources import arxiv
+from dailypapers.sources.net import Net
 
 from conftest import DAY, DAY_IDS, HTML_PAGES
 from servers import FIXTURES, FakeClock, Reply, big_day

@@ -16,12 +16,13 @@ import time
 import pytest
 from typer.testing import CliRunner
 
-from dailypapers import hf, pipeline
-from dailypapers.cli import app
-from dailypapers.config import load_settings
-from dailypapers.errors import ArchiveUnusable, DiskFull
-from dailypapers.net import Net
-from dailypapers.store import Store, storage_error
+from dailypapers.archive.store import Store, storage_error
+from dailypapers.cli.app import app
+from dailypapers.core.config import load_settings
+from dailypapers.core.errors import ArchiveUnusable, DiskFull
+from dailypapers.run import session as pipeline
+from dailypapers.sources import hf
+from dailypapers.sources.net import Net
 
 from conftest import DAY
 from servers import FakeClock, Reply, big_day
@@ -199,7 +200,7 @@ def test_a_second_run_of_the_same_day_waits_for_the_first(recordings, clean_env)
 
 def test_concurrent_first_runs_create_the_archive_safely(clean_env) -> None:
     code = (
-        "import sys, pathlib; from dailypapers.store import Store; "
+        "import sys, pathlib; from dailypapers.archive.store import Store; "
         "Store(pathlib.Path(sys.argv[1])).close()"
     )
     for attempt in range(3):

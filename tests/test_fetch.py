@@ -7,17 +7,18 @@ import json
 
 import pytest
 
-from dailypapers import arxiv, hf, periods
-from dailypapers.config import load_settings
-from dailypapers.errors import (
+from dailypapers.core import periods
+from dailypapers.core.config import load_settings
+from dailypapers.core.errors import (
     FetchError,
     FutureDate,
     InvalidDate,
     RateLimited,
     ServiceUnreachable,
 )
-from dailypapers.models import Paper
-from dailypapers.net import Net, retry_after_seconds
+from dailypapers.core.models import Paper
+from dailypapers.sources import arxiv, hf
+from dailypapers.sources.net import Net, retry_after_seconds
 
 from conftest import DAY, DAY_IDS
 from servers import FIXTURES, FakeClock, Reply, big_day

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from dailypapers.extract import analyse_without_llm
-from dailypapers.grounding import PaperIndex as Prepared
-from dailypapers.grounding import ground, numbers
-from dailypapers.models import (
+from dailypapers.analysing.extract import analyse_without_llm
+from dailypapers.checking.grounding import PaperIndex as Prepared
+from dailypapers.checking.grounding import ground, numbers
+from dailypapers.core.models import (
     Analysis,
     Block,
     Document,

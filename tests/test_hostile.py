@@ -11,12 +11,12 @@ from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, DecodedStreamObject, NameObject
 from typer.testing import CliRunner
 
-from dailypapers.analyse import fence_safe, pack, user_message
-from dailypapers.cli import app
-from dailypapers.escape import markdown_text, strip_controls
-from dailypapers.latexml import parse_html
-from dailypapers.models import Paper
-from dailypapers.pdf import parse_pdf
+from dailypapers.analysing.prompting import fence_safe, pack, user_message
+from dailypapers.cli.app import app
+from dailypapers.core.escape import markdown_text, strip_controls
+from dailypapers.core.models import Paper
+from dailypapers.reading.html import parse_html
+from dailypapers.reading.pdf.parse import parse_pdf
 
 from conftest import DAY, DAY_IDS
 from servers import FIXTURES, big_day

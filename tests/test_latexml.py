@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from dailypapers.errors import ConversionFailed
-from dailypapers.latexml import parse_html
-from dailypapers.models import estimate_tokens
+from dailypapers.core.errors import ConversionFailed
+from dailypapers.core.models import estimate_tokens
+from dailypapers.reading.html import parse_html
 
 from servers import FIXTURES
 

@@ -8,13 +8,13 @@ import time
 import pytest
 from typer.testing import CliRunner
 
-from dailypapers import pipeline
-from dailypapers.analyse import pack, user_message
-from dailypapers.cli import app, run_async
-from dailypapers.config import load_settings
-from dailypapers.llm import extract_json, strict_schema
-from dailypapers.models import Analysis, Block, Document, Paper, Section
-from dailypapers.store import Store
+from dailypapers.analysing.llm import extract_json, strict_schema
+from dailypapers.analysing.prompting import pack, user_message
+from dailypapers.archive.store import Store
+from dailypapers.cli.app import app, run_async
+from dailypapers.core.config import load_settings
+from dailypapers.core.models import Analysis, Block, Document, Paper, Section
+from dailypapers.run import session as pipeline
 
 from servers import Reply, ScriptedLLM, completion, faithful_analysis, json_reply, server_tokens
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from dailypapers import pipeline
-from dailypapers.cli import app, run_async
-from dailypapers.config import load_settings
-from dailypapers.store import Store
+from dailypapers.archive.store import Store
+from dailypapers.cli.app import app, run_async
+from dailypapers.core.config import load_settings
+from dailypapers.run import session as pipeline
 
 from conftest import DAY, DAY_IDS, HTML_PAGES
 from servers import Reply, json_reply

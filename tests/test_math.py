@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dailypapers.render.math import with_math
+from dailypapers.report.math import with_math
 
 
 def test_tex_spans_become_mathml() -> None:

@@ -10,9 +10,9 @@ import logging
 
 import pytest
 
-from dailypapers.config import Settings, load_settings
-from dailypapers.errors import RateLimited
-from dailypapers.net import Net
+from dailypapers.core.config import Settings, load_settings
+from dailypapers.core.errors import RateLimited
+from dailypapers.sources.net import Net
 
 from servers import FakeClock, LocalServer, Reply
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from dailypapers.models import Paper, PaperResult, Provenance, Report
-from dailypapers.overview import day_overview, theme_of
-from dailypapers.render import render
+from dailypapers.core.models import Paper, PaperResult, Provenance, Report
+from dailypapers.report.overview import day_overview, theme_of
+from dailypapers.report.render import render
 
 from grounding_corpus import skeleton
 

@@ -13,8 +13,8 @@ from collections import Counter
 
 import pytest
 
-from dailypapers.grounding import PaperIndex
-from dailypapers.models import Document
+from dailypapers.checking.grounding import PaperIndex
+from dailypapers.core.models import Document
 
 from parse_expectations import EXPECTED, FIXTURES, check, parse
 

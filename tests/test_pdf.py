@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from dailypapers.errors import ParseError
-from dailypapers.pdf import parse_pdf
-from dailypapers.pdflines import Line
-from dailypapers.pdfparts import Joiner, drop_contents, reference_entries
+from dailypapers.core.errors import ParseError
+from dailypapers.reading.pdf.lines import Line
+from dailypapers.reading.pdf.parse import parse_pdf
+from dailypapers.reading.pdf.parts import Joiner, drop_contents, reference_entries
 
 from servers import FIXTURES
 
@@ -178,8 +178,8 @@ def test_printed_contents_page_of_a_report() -> None:
 def test_plain_headings_when_the_fonts_mark_none() -> None:
     """A PDF whose fonts carry no weight (or a style with plain headings): numbered lines
     that follow on, and a line that is only "References", are still headings."""
-    from dailypapers.pdflayout import build_document
-    from dailypapers.pdflines import Page
+    from dailypapers.reading.pdf.layout import build_document
+    from dailypapers.reading.pdf.lines import Page
 
     prose = "This sentence is part of the running text of the paper and goes on for a while."
     rows = [

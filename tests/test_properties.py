@@ -12,13 +12,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pypdf import PdfWriter
 
-from dailypapers.errors import DailyPapersError
-from dailypapers.escape import markdown_text, strip_controls
-from dailypapers.grounding import ground, numbers
-from dailypapers.latexml import parse_html
-from dailypapers.models import Analysis, Document, Paper, PaperResult, Report
-from dailypapers.pdf import parse_pdf
-from dailypapers.render import render
+from dailypapers.checking.grounding import ground, numbers
+from dailypapers.core.errors import DailyPapersError
+from dailypapers.core.escape import markdown_text, strip_controls
+from dailypapers.core.models import Analysis, Document, Paper, PaperResult, Report
+from dailypapers.reading.html import parse_html
+from dailypapers.reading.pdf.parse import parse_pdf
+from dailypapers.report.render import render
 
 from servers import FIXTURES
 

@@ -8,7 +8,7 @@ import re
 import pytest
 from typer.testing import CliRunner
 
-from dailypapers.cli import app
+from dailypapers.cli.app import app
 
 from conftest import DAY, DAY_IDS, HTML_PAGES, PDFS
 from servers import FIXTURES, Reply

@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 
 from test_overview import result
 
-from dailypapers.models import Paper, PaperResult, Report
-from dailypapers.overview import day_overview, most_upvoted
-from dailypapers.render import PIECE, render, render_pieces
-from dailypapers.results import PaperResults
+from dailypapers.core.models import Paper, PaperResult, Report
+from dailypapers.report.overview import day_overview, most_upvoted
+from dailypapers.report.render import PIECE, render, render_pieces
+from dailypapers.report.results import PaperResults
 
 
 def month(n: int) -> list[PaperResult]:

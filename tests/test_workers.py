@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from dailypapers.errors import ConversionFailed, WorkerCrashed
-from dailypapers.workers import Workers
+from dailypapers.core.errors import ConversionFailed, WorkerCrashed
+from dailypapers.core.workers import Workers
 
 
 def fails(message: str) -> None:

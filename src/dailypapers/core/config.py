@@ -1,0 +1,218 @@
+"""Settings, resolved once per run: CLI options over environment over config file over defaults.
+
+The config file is `$DAILYPAPERS_HOME/config.toml` with the same keys as the fields below."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+from pydantic import BaseModel, Field, ValidationError
+
+from dailypapers.core.errors import ConfigError
+
+ENV_HOME = "DAILYPAPERS_HOME"
+DEFAULT_OPENAI_URL = "https://api.openai.com/v1"
+Lang = Literal["zh", "en"]  # the report's language
+Policy = Literal["mark", "retry", "drop", "keep"]  # what becomes of an unverified item
+
+
+def default_workers() -> int:
+    """One core for the event loop, the others (at most 4) for reading and checking."""
+    return max(1, min(4, (os.cpu_count() or 2) - 1))
+
+
+def setting(
+    default: Any, env: str, description: str, shown: str | None = None, **rules: Any
+) -> Any:
+    """A field with its environment variable and its description: the one place each is
+    written (the README's configuration table is generated from them)."""
+    return Field(
+        default, description=description, json_schema_extra={"env": env, "shown": shown}, **rules
+    )
+
+
+class Settings(BaseModel):
+    home: Path
+    hf_endpoint: str = setting(
+        "https://huggingface.co", "HF_ENDPOINT", "Hugging Face (or a mirror such as hf-mirror.com)"
+    )
+    arxiv_url: str = setting("https://arxiv.org", "DAILYPAPERS_ARXIV_URL", "arXiv HTML and PDF")
+    arxiv_api_url: str = setting(
+        "https://export.arxiv.org/api/query", "DAILYPAPERS_ARXIV_API_URL", "arXiv export API"
+    )
+    contact: str = setting(
+        "https://github.com/dailypapers/dailypapers",
+        "DAILYPAPERS_CONTACT",
+        "contact put in the User-Agent (arXiv asks for one)",
+        shown="project URL",
+    )
+    arxiv_delay: float = setting(
+        1.0, "DAILYPAPERS_ARXIV_DELAY", "seconds between requests to arXiv pages and PDFs", ge=0
+    )
+    arxiv_api_delay: float = setting(
+        3.0,
+        "DAILYPAPERS_ARXIV_API_DELAY",
+        "seconds between arXiv API requests (arXiv asks 3)",
+        ge=0,
+    )
+    hf_delay: float = setting(
+        0.6, "DAILYPAPERS_HF_DELAY", "seconds between HF requests (500 per 5 minutes)", ge=0
+    )
+    http_timeout: float = setting(30.0, "DAILYPAPERS_HTTP_TIMEOUT", "HTTP timeout, seconds", gt=0)
+    http_retries: int = setting(
+        3, "DAILYPAPERS_HTTP_RETRIES", "retries of a failed HTTP request", ge=0, le=20
+    )
+    max_retry_after: float = setting(
+        120.0, "DAILYPAPERS_MAX_RETRY_AFTER", "longest `Retry-After` we wait, seconds", ge=0
+    )
+    openai_base_url: str | None = setting(
+        None, "OPENAI_BASE_URL", "any OpenAI-compatible server", shown=f"`{DEFAULT_OPENAI_URL}`"
+    )
+    openai_api_key: str | None = setting(None, "OPENAI_API_KEY", "key (local servers need none)")
+    model: str | None = setting(None, "DAILYPAPERS_MODEL", "model name", shown="`gpt-4o-mini`")
+    temperature: float = setting(0.2, "DAILYPAPERS_TEMPERATURE", "LLM temperature", ge=0, le=2)
+    max_output_tokens: int = setting(
+        4096, "DAILYPAPERS_MAX_OUTPUT_TOKENS", "longest answer, tokens", ge=256
+    )
+    llm_timeout: float = setting(
+        180.0, "DAILYPAPERS_LLM_TIMEOUT", "LLM request timeout, seconds", gt=0
+    )
+    llm_retries: int = setting(
+        2, "DAILYPAPERS_LLM_RETRIES", "retries of a failed LLM request", ge=0, le=20
+    )
+    concurrency: int = setting(8, "DAILYPAPERS_CONCURRENCY", "LLM calls at once", ge=1, le=256)
+    workers: int = setting(
+        default_workers(),
+        "DAILYPAPERS_WORKERS",
+        "processes that read and check papers while the main one waits on the network; "
+        "`0` does that in a thread of the main one",
+        shown="CPU cores − 1 (1 to 4)",
+        ge=0,
+        le=32,
+    )
+    max_input_tokens: int = setting(
+        24000,
+        "DAILYPAPERS_MAX_INPUT_TOKENS",
+        "context budget per paper (fits a 32k model; lowered to what a server states)",
+        ge=2000,
+    )
+    lang: Lang = setting("zh", "DAILYPAPERS_LANG", "report language: zh or en")
+    unverified: Policy = setting(
+        "retry",
+        "DAILYPAPERS_UNVERIFIED",
+        "unverified items: retry once then mark, or mark, drop, keep",
+    )
+    price_in: float | None = setting(
+        None, "DAILYPAPERS_PRICE_IN", "USD per million input tokens, for the cost line", ge=0
+    )
+    price_out: float | None = setting(
+        None, "DAILYPAPERS_PRICE_OUT", "USD per million output tokens, for the cost line", ge=0
+    )
+    hub_resources: bool = setting(
+        True,
+        "DAILYPAPERS_HUB_RESOURCES",
+        "list the Hub's models, datasets and Spaces citing each paper (3 requests to Hugging "
+        "Face per paper, once); `0` leaves them out",
+        shown="`1`",
+    )
+    keep_sources: bool = setting(
+        True,
+        "DAILYPAPERS_KEEP_SOURCES",
+        "keep every fetched page and PDF in the archive (~80 KB a paper, compressed); "
+        "`0` records only their URLs",
+        shown="`1`",
+    )
+
+    @property
+    def llm_configured(self) -> bool:
+        return bool(self.openai_base_url or self.openai_api_key)
+
+    @property
+    def llm_base_url(self) -> str:
+        return (self.openai_base_url or DEFAULT_OPENAI_URL).rstrip("/")
+
+    @property
+    def llm_model(self) -> str:
+        return self.model or "gpt-4o-mini"
+
+    @property
+    def user_agent(self) -> str:
+        from dailypapers import __version__
+
+        return f"dailypapers/{__version__} (+{self.contact})"
+
+    @property
+    def db_path(self) -> Path:
+        return self.home / "dailypapers.db"
+
+
+ENV: dict[str, str] = {
+    name: str(field.json_schema_extra["env"])
+    for name, field in Settings.model_fields.items()
+    if isinstance(field.json_schema_extra, dict)
+}
+
+
+def configuration_table() -> str:
+    """The README's configuration table, made from the fields (a test keeps them equal)."""
+    rows = [
+        "| variable | default | meaning |",
+        "|---|---|---|",
+        f"| `{ENV_HOME}` | platform data dir (`~/.local/share/dailypapers`) | archive, reports, "
+        "log |",
+    ]
+    for field in Settings.model_fields.values():
+        extra = field.json_schema_extra
+        if not isinstance(extra, dict):
+            continue
+        shown = extra["shown"] or ("—" if field.default is None else f"`{field.default}`")
+        rows.append(f"| `{extra['env']}` | {shown} | {field.description} |")
+    rows.append("| `DAILYPAPERS_DEBUG` | — | `1` shows tracebacks instead of one-line errors |")
+    return "\n".join(rows) + "\n"
+
+
+def default_home() -> Path:
+    env = os.environ.get(ENV_HOME)
+    return Path(env) if env else Path(platformdirs.user_data_dir("dailypapers"))
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings for this run; `overrides` are CLI options (None means not given)."""
+    home = Path(overrides.pop("home", None) or default_home())
+    values: dict[str, Any] = {"home": home}
+    values.update(_read_config_file(home / "config.toml"))
+    for field, var in ENV.items():
+        if os.environ.get(var):
+            values[field] = os.environ[var]
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    for field, allowed, what in (
+        ("lang", ("zh", "en"), "language"),
+        ("unverified", ("mark", "retry", "drop", "keep"), "--unverified policy"),
+    ):
+        if field in values and values[field] not in allowed:
+            raise ConfigError(f"unknown {what} {values[field]!r}: use {', '.join(allowed)}")
+    try:
+        return Settings(**values)
+    except ValidationError as e:
+        err = e.errors()[0]
+        field = ".".join(str(p) for p in err["loc"])
+        raise ConfigError(
+            f"invalid setting {field}: {err['msg']} (check {ENV.get(field, field)} or config.toml)"
+        ) from None
+
+
+def _read_config_file(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        raise ConfigError(f"cannot read config file {path}: {e}") from None
+    unknown = set(data) - set(Settings.model_fields)
+    if unknown:
+        raise ConfigError(f"unknown keys in {path}: {', '.join(sorted(unknown))}")
+    return data

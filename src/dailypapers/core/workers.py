@@ -1,0 +1,115 @@
+"""The CPU-bound steps (reading a page or a PDF, preparing a paper for the checker, the
+no-LLM extract) run in worker processes, one core each.
+
+In a thread they would hold the interpreter's lock against the event loop, so every LLM
+answer and every download would wait behind a 40-page PDF; a process leaves the loop free and
+uses another core. With `workers = 0` they run in a thread instead (one core, no start-up).
+Workers ignore Ctrl-C (the run decides what to do with it) and leave when the run's process
+is gone, even killed with -9."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from types import TracebackType
+from typing import Any, TypeVar
+
+from dailypapers.core.errors import WorkerCrashed
+
+T = TypeVar("T")
+log = logging.getLogger("dailypapers")
+
+
+class Workers:
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self._pool: ProcessPoolExecutor | None = None
+        self._careful: asyncio.Lock | None = None  # once a worker has died
+
+    def start(self, papers: int | None = None) -> None:
+        """Start the processes now (they take ~0.5 s to import), while the run fetches: no
+        more of them than there are `papers` to read."""
+        if papers is not None:
+            self.count = min(self.count, papers)
+        if self.count and self._pool is None:
+            log.info("reading in %d worker processes", self.count)
+            self._pool = ProcessPoolExecutor(
+                self.count,
+                mp_context=multiprocessing.get_context("spawn"),  # no fork of a threaded loop
+                initializer=_worker_setup,
+                initargs=(os.getpid(),),
+            )
+            for _ in range(self.count):
+                self._pool.submit(os.getpid)
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """`fn(*args)` in a worker. A worker that dies (a crash inside libxml2 or PDFium on a
+        hostile file) takes every task in flight with it, and nobody can tell which one did
+        it: from then on tasks run one at a time in a new pool, so the task that kills its
+        worker alone is the one that fails (`WorkerCrashed`), and the others are done again."""
+        if not self.count:
+            return await asyncio.to_thread(fn, *args)
+        while True:
+            careful = self._careful
+            async with careful or contextlib.nullcontext():
+                self.start()
+                pool = self._pool
+                assert pool is not None
+                try:
+                    return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
+                except BrokenProcessPool:
+                    self._replace(pool)
+                    if careful is not None:  # it ran alone
+                        raise WorkerCrashed(
+                            "the process reading or checking this paper died on it "
+                            "(a crash in a parser)"
+                        ) from None
+
+    def _replace(self, broken: ProcessPoolExecutor) -> None:
+        if self._pool is broken:  # the first task to see it starts a new pool
+            log.warning("a worker process died; the next tasks run one at a time")
+            broken.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+            self._careful = self._careful or asyncio.Lock()
+
+    def close(self) -> None:
+        """Cancel the queued tasks and wait for the pool to end, always: a pool still closing
+        its pipe while the interpreter exits makes CPython 3.11 print a traceback (its exit
+        hook writes to that pipe). On Ctrl-C the workers finish the task they hold (they
+        ignore SIGINT): stopping one mid-answer would leave half a message in the pipe, which
+        the pool would wait on forever."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    async def __aenter__(self) -> Workers:
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _worker_setup(parent: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_leave_with, args=(parent,), daemon=True).start()
+
+
+def _leave_with(parent: int) -> None:
+    """A worker whose run was killed is adopted by another process: it leaves then."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(0)

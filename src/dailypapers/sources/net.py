@@ -1,0 +1,333 @@
+"""Polite HTTP: one httpx client, with pacing, a connection limit and retries per service.
+
+Each service (HF, arXiv pages, arXiv API) keeps its own clock, so a 429 from one slows
+only that one. `Retry-After` is honoured up to `max_retry_after`; beyond that we give up
+with RateLimited rather than sleep for an hour. Redirects are followed only within the host
+asked, a loop is an error, and no body may exceed its kind's size cap: a hostile or broken
+server cannot send us elsewhere or fill the memory.
+
+Time comes from a `Clock` (monotonic now, and sleep) passed to `Net`, so tests run pacing and
+back-off in virtual milliseconds; retries are tenacity's. `expect` is the one place where a
+final HTTP status becomes an error."""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import functools
+import logging
+import ssl
+import time
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import httpx
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+
+from dailypapers.core.config import Settings
+from dailypapers.core.errors import (
+    BadResponse,
+    FetchError,
+    NotFound,
+    RateLimited,
+    ServiceUnreachable,
+)
+
+log = logging.getLogger("dailypapers")
+MB = 1 << 20
+MAX_BYTES = {"hf": 20 * MB, "arxiv": 60 * MB, "arxiv_api": 10 * MB}  # arXiv's PDFs: 50 MB
+MAX_REDIRECTS = 10
+
+
+@functools.cache
+def tls() -> ssl.SSLContext:
+    """One TLS context per process: each loads the CA bundle (20-40 ms of CPU), and a run
+    opens clients for HF and arXiv and for the LLM."""
+    return httpx.create_ssl_context()
+
+
+class Clock(Protocol):
+    """Monotonic time in seconds, and a way to wait."""
+
+    def now(self) -> float: ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
+
+class SystemClock:
+    def now(self) -> float:
+        return time.monotonic()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
+def backoff(attempt: int) -> float:
+    """Seconds before retry `attempt` when the server did not say: 2, 4, 8 ... up to 30."""
+    return min(2.0**attempt, 30.0)
+
+
+def expect(
+    resp: httpx.Response,
+    what: str,
+    *,
+    missing: str,
+    not_found: type[FetchError] = NotFound,
+    paper_id: str | None = None,
+) -> httpx.Response:
+    """A final answer that must be 200: 404 becomes `not_found` saying `missing`, any other
+    status a FetchError naming `what`, the status and the URL."""
+    url = str(resp.url)
+    if resp.status_code == 404:
+        raise not_found(missing, url=url, status=404, paper_id=paper_id)
+    if resp.status_code != 200:
+        raise FetchError(
+            f"{what}: HTTP {resp.status_code} at {url}",
+            url=url,
+            status=resp.status_code,
+            paper_id=paper_id,
+        )
+    return resp
+
+
+@dataclass
+class Service:
+    name: str
+    interval: float
+    connections: int
+    clock: Clock
+    next_slot: float = 0.0
+    requests: int = 0
+    retries: int = 0
+    down: str | None = None  # why we could not connect, once we could not
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def __post_init__(self) -> None:
+        self.sem = asyncio.Semaphore(self.connections)
+
+    async def wait_turn(self) -> None:
+        """Space request starts at least `interval` apart."""
+        async with self._lock:
+            now = self.clock.now()
+            delay = self.next_slot - now
+            self.next_slot = max(now, self.next_slot) + self.interval
+        if delay > 0:
+            await self.clock.sleep(delay)
+
+    def back_off(self, seconds: float) -> None:
+        """Nobody asks this service again for `seconds` (its 429 or 503 said so)."""
+        self.next_slot = max(self.next_slot, self.clock.now() + seconds)
+
+
+def _within_host(svc: Service, request: httpx.Request, target: httpx.Request) -> httpx.Request:
+    """Follow a redirect only to the host we asked (http may become https, not back)."""
+    if target.url.host != request.url.host or (
+        request.url.scheme == "https" and target.url.scheme != "https"
+    ):
+        raise BadResponse(
+            f"{svc.name} redirected {request.url} to {target.url.host or 'another place'}; "
+            "redirects off the configured host are not followed",
+            url=str(request.url),
+        )
+    return target
+
+
+async def _read_capped(resp: httpx.Response, max_bytes: int) -> httpx.Response:
+    """The body, read only up to `max_bytes` (decoded), as an ordinary response."""
+    declared = resp.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        await resp.aclose()
+        raise _too_large(resp, max_bytes)
+    chunks, size = [], 0
+    try:
+        async for chunk in resp.aiter_bytes():
+            size += len(chunk)
+            if size > max_bytes:
+                raise _too_large(resp, max_bytes)
+            chunks.append(chunk)
+    finally:
+        await resp.aclose()
+    headers = [
+        (k, v)
+        for k, v in resp.headers.multi_items()
+        if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+    ]
+    return httpx.Response(
+        resp.status_code, headers=headers, content=b"".join(chunks), request=resp.request
+    )
+
+
+def _too_large(resp: httpx.Response, max_bytes: int) -> BadResponse:
+    return BadResponse(
+        f"{resp.request.url} is larger than {max_bytes // MB} MB; not read",
+        url=str(resp.request.url),
+        status=resp.status_code,
+    )
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """`Retry-After` is either delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+class Net:
+    """The network edge. Pass `transport` to run the whole stack against something else."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Clock | None = None,
+    ):
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.client = httpx.AsyncClient(
+            transport=transport,
+            headers={"User-Agent": settings.user_agent},
+            timeout=httpx.Timeout(settings.http_timeout),
+            follow_redirects=False,  # followed by hand, within the host
+            limits=httpx.Limits(max_connections=16),
+            verify=tls(),
+        )
+        self.services = {
+            "hf": Service("Hugging Face", settings.hf_delay, 4, self.clock),
+            "arxiv": Service("arXiv", settings.arxiv_delay, 4, self.clock),
+            "arxiv_api": Service("arXiv API", settings.arxiv_api_delay, 1, self.clock),
+        }
+
+    async def __aenter__(self) -> Net:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.client.aclose()
+
+    @property
+    def requests(self) -> int:
+        return sum(s.requests for s in self.services.values())
+
+    @property
+    def retries(self) -> int:
+        return sum(s.retries for s in self.services.values())
+
+    async def get(
+        self, service: str, url: str, params: dict | None = None, max_bytes: int | None = None
+    ) -> httpx.Response:
+        """GET with pacing and bounded retries; the caller judges any final status.
+
+        A service we could not connect to at all is not tried again in this run, so a day
+        with arXiv down falls back to abstracts at once instead of retrying every paper."""
+        svc = self.services[service]
+        if svc.down:
+            raise ServiceUnreachable(f"{svc.down} (not retried in this run)", url=url)
+        cap = max_bytes or MAX_BYTES[service]
+
+        def before_sleep(state: RetryCallState) -> None:
+            again = _again(state)
+            svc.retries += 1
+            if again.response is not None:  # the server asked everyone to wait
+                svc.back_off(again.wait)
+
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.settings.http_retries + 1),
+            retry=retry_if_exception(lambda e: isinstance(e, _Again) and not e.final),
+            wait=lambda state: _again(state).wait,
+            sleep=self.clock.sleep,
+            before_sleep=before_sleep,
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    n = attempt.retry_state.attempt_number
+                    return await self._attempt(svc, url, params, cap, n)
+        except _Again as last:
+            return self._give_up(svc, url, last)
+        raise AssertionError("unreachable")  # tenacity returns or raises
+
+    async def _attempt(
+        self, svc: Service, url: str, params: dict | None, cap: int, n: int
+    ) -> httpx.Response:
+        """Try `n`: the response if it is final, else _Again saying how long to wait."""
+        try:
+            resp = await self._send(svc, url, params, cap)
+        except (httpx.TimeoutException, httpx.TransportError) as e:
+            raise _Again(backoff(n), error=e) from None
+        if resp.status_code in (429, 503):
+            told = retry_after_seconds(resp.headers.get("Retry-After"))
+            wait = told if told is not None else backoff(n)
+            raise _Again(wait, response=resp, final=wait > self.settings.max_retry_after)
+        if resp.status_code >= 500:
+            raise _Again(backoff(n), response=resp)
+        return resp
+
+    def _give_up(self, svc: Service, url: str, last: _Again) -> httpx.Response:
+        if last.error is not None:
+            raise self._unreachable(svc, url, last.error)
+        assert last.response is not None
+        if last.response.status_code not in (429, 503):
+            return last.response  # a server error: the caller reports its status
+        raise RateLimited(
+            f"{svc.name} is rate-limiting us (HTTP {last.response.status_code}) at {url}; "
+            "try again later",
+            url=url,
+            status=last.response.status_code,
+            retry_after=last.wait,
+        )
+
+    async def _send(
+        self, svc: Service, url: str, params: dict | None, max_bytes: int
+    ) -> httpx.Response:
+        async with svc.sem:
+            await svc.wait_turn()
+            svc.requests += 1
+            log.debug("%s: request at %.3f s: %s", svc.name, self.clock.now(), url)
+            request = self.client.build_request("GET", url, params=params)
+            seen = {str(request.url)}
+            for _ in range(MAX_REDIRECTS):
+                resp = await self.client.send(request, stream=True)
+                if resp.next_request is None:
+                    return await _read_capped(resp, max_bytes)
+                await resp.aclose()
+                request = _within_host(svc, request, resp.next_request)
+                if str(request.url) in seen:
+                    raise BadResponse(f"{svc.name}: redirect loop at {request.url}", url=url)
+                seen.add(str(request.url))
+            raise BadResponse(f"{svc.name}: more than {MAX_REDIRECTS} redirects", url=url)
+
+    @staticmethod
+    def _unreachable(svc: Service, url: str, e: Exception) -> ServiceUnreachable:
+        kind = "timed out" if isinstance(e, httpx.TimeoutException) else "unreachable"
+        message = f"{svc.name} {kind} at {url} — check the network or the base URL"
+        if isinstance(e, httpx.ConnectError):
+            svc.down = message
+        return ServiceUnreachable(message, url=url)
+
+
+class _Again(Exception):
+    """A try that may be repeated after `wait` seconds (`final`: not worth waiting for)."""
+
+    def __init__(
+        self,
+        wait: float,
+        *,
+        response: httpx.Response | None = None,
+        error: Exception | None = None,
+        final: bool = False,
+    ) -> None:
+        super().__init__(f"try again in {wait:.1f} s")
+        self.wait, self.response, self.error, self.final = wait, response, error, final
+
+
+def _again(state: RetryCallState) -> _Again:
+    error = state.outcome.exception() if state.outcome else None
+    assert isinstance(error, _Again)
+    return error
