@@ -181,19 +181,17 @@ def last_run_stats(home: Path) -> dict:
 
 def in_process_render(home: Path, day: str) -> float:
     """Archive → report → Markdown and HTML, without the interpreter's start-up."""
-    from dailypapers.archive.reader import from_archive
-    from dailypapers.archive.store import Store
+    from dailypapers.archive.reader import Archive
     from dailypapers.report.html import html_chunks  # noqa: F401  (imported lazily by render:
     from dailypapers.report.markdown import markdown_chunks  # noqa: F401  not timed here)
     from dailypapers.report.render import render
 
     start = time.monotonic()
-    store = Store(home / "dailypapers.db")
-    rebuilt = from_archive(store, day, "day", "zh")
-    assert rebuilt is not None
-    render(rebuilt, "md")
-    render(rebuilt, "html")
-    store.close()
+    with Archive(home / "dailypapers.db") as archive:
+        rebuilt = archive.report(day, "day", "zh")
+        assert rebuilt is not None
+        render(rebuilt, "md")
+        render(rebuilt, "html")
     return time.monotonic() - start
 
 

@@ -1,22 +1,79 @@
-"""Every test runs with a fresh DAILYPAPERS_HOME and none of the user's configuration."""
+"""Every test runs with a fresh DAILYPAPERS_HOME and none of the user's configuration.
+
+Whole runs wait in virtual time: the CLI is invoked with a fake clock handed to it as click's
+`obj` (`run_cli`), the library through the Session's `clock`; the pacing and back-off are
+the tool's defaults. Only a test that starts the program as a process, which can be handed
+no clock, sets short pacing through the environment (`PROCESS_PACING`)."""
 
 from __future__ import annotations
 
-import functools
 import json
-from collections.abc import Iterator
+import os
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
+import hypothesis
 import pytest
-import typer.testing
+import typer
+from click.testing import CliRunner, Result
 
-from dailypapers.core.config import ENV, ENV_HOME
+from dailypapers.archive.store import Store
+from dailypapers.cli.app import app, run_async
+from dailypapers.core.config import ENV, ENV_HOME, load_settings
+from dailypapers.report.models import Report
+from dailypapers.run.events import Stats
+from dailypapers.run.period import Options
+from dailypapers.run.session import Session
 
-from servers import FIXTURES, LocalServer, Recordings, ScriptedLLM
+from servers import FIXTURES, FakeClock, LocalServer, Recordings, ScriptedLLM
 
-# typer's test runner builds the click command from the functions' signatures on every call
-# (tens of ms); the installed script builds it once per process, and so do the tests.
-typer.testing._get_command = functools.cache(typer.testing._get_command)
+# CI runs the same examples every time: a failure there is one anyone can reproduce.
+hypothesis.settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    hypothesis.settings.load_profile("ci")
+T = TypeVar("T")
+# The click command is built from the functions' signatures once, as the installed script
+# does once per process (typer's own test runner builds it again on every call).
+COMMAND = typer.main.get_command(app)
+# A process cannot be handed a clock: its pacing is set short through the environment.
+PROCESS_PACING = {
+    "DAILYPAPERS_ARXIV_DELAY": "0.01",
+    "DAILYPAPERS_ARXIV_API_DELAY": "0.01",
+    "DAILYPAPERS_HF_DELAY": "0.01",
+}
+
+
+def session_run(
+    work: Callable[[Session], Awaitable[T]],
+    clock: FakeClock | None = None,
+    store: Store | None = None,
+    **kwargs: Any,
+) -> T:
+    """`work` done by a session over the test's archive (or `store`), in virtual time."""
+    settings = load_settings()
+    opened = store or Store(settings.db_path)
+
+    async def go() -> T:
+        async with Session(settings, opened, clock=clock or FakeClock(), **kwargs) as session:
+            return await work(session)
+
+    try:
+        return run_async(go())
+    finally:
+        if store is None:
+            opened.close()
+
+
+def run_period(opts: Options, **kwargs: Any) -> tuple[Report, Stats]:
+    return session_run(lambda session: session.period(opts), **kwargs)
+
+
+def run_cli(args: Sequence[str], clock: FakeClock | None = None, **kwargs: Any) -> Result:
+    """The command line, in this process, waiting in virtual time."""
+    obj = {"clock": clock or FakeClock()}
+    return CliRunner().invoke(COMMAND, list(args), obj=obj, **kwargs)
+
 
 # Which recorded page stands in for which paper of the recorded 2026-02-11 day. The pages are
 # other real papers: the tests check that the tool reads what it is served, not that arXiv
@@ -71,9 +128,6 @@ def recordings(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Recordings, Lo
         "HF_ENDPOINT": server.url,
         "DAILYPAPERS_ARXIV_URL": server.url,
         "DAILYPAPERS_ARXIV_API_URL": f"{server.url}/api/query",
-        "DAILYPAPERS_ARXIV_DELAY": "0",
-        "DAILYPAPERS_ARXIV_API_DELAY": "0",
-        "DAILYPAPERS_HF_DELAY": "0",
         "DAILYPAPERS_HTTP_TIMEOUT": "5",
         "DAILYPAPERS_HTTP_RETRIES": "2",
         "DAILYPAPERS_HUB_RESOURCES": "0",  # 150 requests a day: on in the tests about the Hub

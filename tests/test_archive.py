@@ -12,18 +12,15 @@ import sys
 import time
 from pathlib import Path
 
-from typer.testing import CliRunner
-
 from dailypapers.archive.store import MIGRATIONS, Store
-from dailypapers.cli.app import app
 from dailypapers.core.config import load_settings
 
-from conftest import DAY
+from conftest import DAY, PROCESS_PACING, run_cli
 from servers import FIXTURES
 
 
 def cli(*args: str):
-    res = CliRunner().invoke(app, list(args))
+    res = run_cli(list(args))
     assert res.exit_code == 0, (res.output, res.exception)
     return res.output
 
@@ -109,7 +106,7 @@ def spawn(*args: str) -> subprocess.Popen:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=os.environ.copy(),
+        env={**os.environ, **PROCESS_PACING},
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         process_group=0,  # its own, as a terminal's job: Ctrl-C reaches its workers too
     )

@@ -22,11 +22,11 @@ from dailypapers.core.models import (
     Paper,
     PaperResult,
     Provenance,
-    Report,
     Result,
     UsageGuide,
     Verdict,
 )
+from dailypapers.report.models import Report
 from dailypapers.report.overview import day_overview
 from dailypapers.report.render import render
 

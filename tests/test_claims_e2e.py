@@ -8,11 +8,7 @@ import json
 import random
 import re
 
-from typer.testing import CliRunner
-
-from dailypapers.cli.app import app
-
-from conftest import DAY, DAY_IDS
+from conftest import DAY, DAY_IDS, run_cli
 from grounding_corpus import cases_for
 from servers import faithful_analysis
 
@@ -87,7 +83,7 @@ def user_text(request: dict) -> str:
 
 
 def run(*args: str) -> str:
-    res = CliRunner().invoke(app, ["report", DAY, "-o", "-", "--quiet", *args])
+    res = run_cli(["report", DAY, "-o", "-", "--quiet", *args])
     assert res.exit_code == 0, res.output
     return res.stdout
 

@@ -12,11 +12,10 @@ from dataclasses import dataclass
 
 import pytest
 import typer
-from typer.testing import CliRunner
 
 from dailypapers.cli.app import app
 
-from conftest import DAY, DAY_IDS
+from conftest import DAY, DAY_IDS, PROCESS_PACING, run_cli
 from servers import server_tokens
 
 
@@ -28,7 +27,7 @@ class Ran:
 
 
 def dp(*args: str) -> Ran:
-    res = CliRunner().invoke(app, list(args))
+    res = run_cli(list(args))
     return Ran(res.exit_code, res.stdout, res.stderr)
 
 
@@ -37,7 +36,7 @@ def process(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
         [sys.executable, "-m", "dailypapers", *args],
         capture_output=True,
         text=True,
-        env=os.environ.copy(),
+        env={**os.environ, **PROCESS_PACING},
         timeout=timeout,
     )
 
@@ -105,7 +104,7 @@ def commands(group: typer.Typer) -> list[str]:
 
 @pytest.mark.parametrize("name", commands(app))
 def test_every_command_has_help_with_example(name: str) -> None:
-    res = CliRunner().invoke(app, [name, "--help"])
+    res = run_cli([name, "--help"])
     assert res.exit_code == 0
     assert "Example:" in res.output and f"dailypapers {name}" in res.output
 

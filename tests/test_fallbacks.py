@@ -10,22 +10,20 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from pypdf import PdfReader, PdfWriter
-from typer.testing import CliRunner
 
-from dailypapers.cli.app import app
 from dailypapers.core.config import load_settings
 from dailypapers.core.models import Paper
-from dailypapers.sources import arxiv
+from dailypapers.run.read import read_paper
 from dailypapers.sources.net import Net
 
-from conftest import DAY, DAY_IDS, HTML_PAGES
+from conftest import DAY, DAY_IDS, HTML_PAGES, run_cli
 from servers import FIXTURES, FakeClock, Reply, big_day
 
 HTML_IDS = [i for i in DAY_IDS if i in HTML_PAGES and "failed" not in HTML_PAGES[i]]
 
 
 def report(*args: str) -> str:
-    res = CliRunner().invoke(app, ["report", *args, "--quiet", "-o", "-", "--no-llm"])
+    res = run_cli(["report", *args, "--quiet", "-o", "-", "--no-llm"])
     assert res.exit_code == 0, (res.output, res.exception)
     return res.stdout
 
@@ -38,7 +36,7 @@ def read(arxiv_id: str):
     async def go():
         async with Net(load_settings(), clock=FakeClock()) as net:
             paper = Paper(id=arxiv_id, title="t", abstract="Listed abstract.")
-            return await arxiv.read_paper(net, paper, None)
+            return await read_paper(net, paper, None)
 
     return asyncio.run(go())
 
@@ -110,14 +108,14 @@ def test_empty_listing_of_a_day_that_may_grow_is_asked_again(recordings):
     rec, server = recordings
     today = datetime.now(UTC).date().isoformat()
     rec.last_day = (datetime.now(UTC).date() + timedelta(days=1)).isoformat()
-    res = CliRunner().invoke(app, ["report", today, "--quiet", "-o", "-", "--no-llm"])
+    res = run_cli(["report", today, "--quiet", "-o", "-", "--no-llm"])
     assert "no papers were listed" in res.stdout
     rec.days[today] = rec.days[DAY][:2]
     assert report(today).count("## 📄") == 2
     old = "2026-02-14"  # an empty day long past is final
-    CliRunner().invoke(app, ["report", old, "--quiet", "-o", "-", "--no-llm"])
+    run_cli(["report", old, "--quiet", "-o", "-", "--no-llm"])
     seen = len(server.paths())
-    CliRunner().invoke(app, ["report", old, "--quiet", "-o", "-", "--no-llm"])
+    run_cli(["report", old, "--quiet", "-o", "-", "--no-llm"])
     assert len(server.paths()) == seen
 
 
@@ -175,7 +173,7 @@ def test_read_prints_an_abstract_only_paper_once(recordings):
     rec, _ = recordings
     rec.overrides["/html/2407.16314"] = [Reply(404, b"No HTML")] * 3
     rec.overrides["/pdf/2407.16314"] = [Reply(404, b"not found")] * 3
-    res = CliRunner().invoke(app, ["read", "2407.16314"])
+    res = run_cli(["read", "2407.16314"])
     assert res.exit_code == 0, res.output
     assert "source: abstract only" in res.stderr
     opening = res.stdout.split("## Abstract")[1].strip()[:60]

@@ -14,22 +14,20 @@ import sys
 import time
 
 import pytest
-from typer.testing import CliRunner
 
 from dailypapers.archive.store import Store, storage_error
-from dailypapers.cli.app import app
 from dailypapers.core.config import load_settings
 from dailypapers.core.errors import ArchiveUnusable, DiskFull
-from dailypapers.run import session as pipeline
+from dailypapers.run.period import Options
 from dailypapers.sources import hf
 from dailypapers.sources.net import Net
 
-from conftest import DAY
+from conftest import DAY, PROCESS_PACING, run_cli, run_period
 from servers import FakeClock, Reply, big_day
 
 
 def invoke(*args: str):
-    return CliRunner().invoke(app, list(args))
+    return run_cli(list(args))
 
 
 def one_error_line(res) -> str:
@@ -149,7 +147,7 @@ def test_disk_full_in_the_archive_stops_the_run_not_each_paper(recordings) -> No
     pages = store.db.execute("PRAGMA page_count").fetchone()[0]
     store.db.execute(f"PRAGMA max_page_count={pages + 2}")  # room for almost nothing
     with pytest.raises(DiskFull, match="is full"):
-        asyncio.run(pipeline.run_report(settings, pipeline.Options(period=DAY), store))
+        run_period(Options(period=DAY), store=store)
     store.close()
 
 
@@ -178,7 +176,7 @@ def dp(*args: str) -> subprocess.Popen:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=os.environ.copy(),
+        env={**os.environ, **PROCESS_PACING},
     )
 
 

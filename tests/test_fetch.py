@@ -17,6 +17,7 @@ from dailypapers.core.errors import (
     ServiceUnreachable,
 )
 from dailypapers.core.models import Paper
+from dailypapers.run.read import read_paper
 from dailypapers.sources import arxiv, hf
 from dailypapers.sources.net import Net, retry_after_seconds
 
@@ -118,7 +119,7 @@ async def read(arxiv_id: str) -> tuple:
     async with Net(load_settings()) as net:
         meta = await arxiv.try_meta(net, [arxiv_id])
         paper = Paper(id=arxiv_id, title="listed title", abstract="Listed abstract.")
-        reading = await arxiv.read_paper(net, paper, meta.get(arxiv_id))
+        reading = await read_paper(net, paper, meta.get(arxiv_id))
         return reading.doc, reading.fallbacks
 
 
@@ -204,7 +205,7 @@ def test_unreachable_arxiv_is_not_retried_for_every_paper(recordings, monkeypatc
             out = []
             for pid in ("2501.11120", "2407.16314"):
                 paper = Paper(id=pid, title="t", abstract="An abstract.")
-                out.append(await arxiv.read_paper(net, paper, None))
+                out.append(await read_paper(net, paper, None))
             return out, net.services["arxiv"].requests
 
     readings, requests = run(two_papers())

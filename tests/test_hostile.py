@@ -9,16 +9,14 @@ import re
 
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, DecodedStreamObject, NameObject
-from typer.testing import CliRunner
 
 from dailypapers.analysing.prompting import fence_safe, pack, user_message
-from dailypapers.cli.app import app
 from dailypapers.core.escape import markdown_text, strip_controls
 from dailypapers.core.models import Paper
 from dailypapers.reading.html import parse_html
 from dailypapers.reading.pdf.parse import parse_pdf
 
-from conftest import DAY, DAY_IDS
+from conftest import DAY, DAY_IDS, run_cli
 from servers import FIXTURES, big_day
 
 # Each way a page can hide text from its reader, with a marker of its own.
@@ -113,7 +111,7 @@ def test_no_llm_request_and_no_report_carries_hidden_text(recordings, llm, tmp_p
     rec.html.pop(DAY_IDS[7], None)
     rec.pdf[DAY_IDS[7]] = pdf
     rec.days[DAY] = [e for e in rec.days[DAY] if e["paper"]["id"] in (DAY_IDS[0], DAY_IDS[7])]
-    res = CliRunner().invoke(app, ["report", DAY, "-o", "-", "--quiet", "--lang", "en"])
+    res = run_cli(["report", DAY, "-o", "-", "--quiet", "--lang", "en"])
     assert res.exit_code == 0, res.output
     sent = json.dumps(llm.requests)
     assert len(llm.requests) >= 2 and "IGNORE" not in sent and "INJECT" not in sent
@@ -142,7 +140,7 @@ def test_terminal_output_is_plain_text(recordings) -> None:
     day = big_day(2)
     day[0]["paper"]["title"] = HOSTILE_TITLE
     rec.days["2026-04-05"] = day
-    res = CliRunner().invoke(app, ["list", "2026-04-05"])
+    res = run_cli(["list", "2026-04-05"])
     assert res.exit_code == 0, res.output
     assert "[/x]" in res.stdout and "[bold]markup[/bold]" in res.stdout
     assert "\x1b" not in res.stdout and "\x07" not in res.stdout and "\x9b" not in res.stdout
@@ -164,7 +162,7 @@ def test_hostile_listing_in_markdown_report(recordings) -> None:
     day[0]["paper"]["title"] = "[pwn](javascript:alert(1)) ![t](http://evil/t.png)"
     day[0]["paper"]["githubRepo"] = "javascript:alert(2)"
     rec.days["2026-04-06"] = day
-    res = CliRunner().invoke(app, ["report", "2026-04-06", "-o", "-", "--quiet", "--no-llm"])
+    res = run_cli(["report", "2026-04-06", "-o", "-", "--quiet", "--no-llm"])
     md = res.stdout
     assert md.count("](https://huggingface.co/papers/") == 4  # the overview's own links
     md = re.sub(r"\]\(https://huggingface\.co/papers/[\w.]+\)", "", md)

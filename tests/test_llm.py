@@ -6,31 +6,28 @@ import json
 import time
 
 import pytest
-from typer.testing import CliRunner
 
 from dailypapers.analysing.llm import extract_json, strict_schema
 from dailypapers.analysing.prompting import pack, user_message
 from dailypapers.archive.store import Store
-from dailypapers.cli.app import app, run_async
 from dailypapers.core.config import load_settings
 from dailypapers.core.models import Analysis, Block, Document, Paper, Section
-from dailypapers.run import session as pipeline
+from dailypapers.run.period import Options
 
+from conftest import run_cli, session_run
 from servers import Reply, ScriptedLLM, completion, faithful_analysis, json_reply, server_tokens
 
 PAPER = "2501.11120"  # served as arXiv HTML by the recordings
 
 
 def analyse(arxiv_id: str = PAPER, **opts):
-    settings = load_settings()
-    store = Store(settings.db_path)
-    try:
-        report, _ = run_async(pipeline.run_one(settings, arxiv_id, pipeline.Options(**opts), store))
-        return report.papers[0], store.db.execute(
+    no_llm = opts.pop("no_llm", False)
+    report, _ = session_run(lambda s: s.paper(arxiv_id, Options(**opts)), no_llm=no_llm)
+    with Store(load_settings().db_path) as store:
+        calls = store.db.execute(
             "SELECT rung, input_tokens, output_tokens, error FROM llm_calls"
         ).fetchall()
-    finally:
-        store.close()
+    return report.papers[0], calls
 
 
 def answer(content: str | None, finish: str = "stop", **message) -> callable:
@@ -204,9 +201,9 @@ def fabricated(request: dict) -> Reply:
 
 def analyse_md(policy: str, tmp_path) -> tuple[str, dict]:
     out = tmp_path / f"{policy}.json"
-    res = CliRunner().invoke(app, ["analyse", PAPER, "--unverified", policy, "-o", "-"])
+    res = run_cli(["analyse", PAPER, "--unverified", policy, "-o", "-"])
     assert res.exit_code == 0, res.output
-    res_json = CliRunner().invoke(app, ["show", PAPER, "--format", "json", "-o", str(out)])
+    res_json = run_cli(["show", PAPER, "--format", "json", "-o", str(out)])
     assert res_json.exit_code == 0, res_json.output
     return res.output, json.loads(out.read_text())["papers"][0]
 
@@ -220,7 +217,7 @@ def test_fabricated_number_is_marked_exactly(llm, tmp_path) -> None:
     bad = [v["item"] for v in data["grounding"]["verdicts"] if not v["verified"]]
     assert bad == ["results[0]"] and data["grounding"]["score"] < 1
     assert len(llm.requests) == 1
-    html = CliRunner().invoke(app, ["show", PAPER, "--format", "html"]).output
+    html = run_cli(["show", PAPER, "--format", "html"]).output
     assert html.count("⚠ 未核验: 论文中没有这些数字：987.6%") == 1
 
 

@@ -4,14 +4,12 @@ answers, and a whole day is run against it with the default concurrency."""
 from __future__ import annotations
 
 import pytest
-from typer.testing import CliRunner
 
 from dailypapers.archive.store import Store
-from dailypapers.cli.app import app, run_async
 from dailypapers.core.config import load_settings
-from dailypapers.run import session as pipeline
+from dailypapers.run.period import Options
 
-from conftest import DAY, DAY_IDS, HTML_PAGES
+from conftest import DAY, DAY_IDS, HTML_PAGES, run_cli, run_period
 from servers import Reply, json_reply
 
 DEEPSEEK_REFUSAL = "This response_format type is unavailable now"
@@ -20,15 +18,10 @@ LONG = [DAY_IDS[0], DAY_IDS[2], DAY_IDS[4]]  # papers whose full text exceeds a 
 
 def run_day(top: int | None = None, **opts):
     """The recorded day through the pipeline, as `dailypapers report` runs it."""
-    settings = load_settings()
-    store = Store(settings.db_path)
-    try:
-        options = pipeline.Options(period=DAY, top=top, **opts)
-        report, stats = run_async(pipeline.run_report(settings, options, store))
+    report, stats = run_period(Options(period=DAY, top=top, **opts))
+    with Store(load_settings().db_path) as store:
         calls = store.db.execute("SELECT rung, error FROM llm_calls").fetchall()
-        return report, stats, calls
-    finally:
-        store.close()
+    return report, stats, calls
 
 
 def full_text_day(rec, n: int = 10) -> None:
@@ -107,7 +100,7 @@ def test_small_context_server_gets_every_paper_re_packed(recordings, llm, monkey
     else:  # the stated limit is learnt from the first refusal, and remembered
         assert len(refused) == 1
         assert all(p.provenance.context_limit == 16384 for p in long)
-        md = CliRunner().invoke(app, ["show", DAY]).output
+        md = run_cli(["show", DAY]).output
         assert "按服务器上下文 16,384 tokens 打包" in md
         _, again, after = run_day(reanalyse=True)  # packed to fit from the first request
         assert again.failed == 0 and not [c for c in after[len(calls) :] if c["error"]]
@@ -129,7 +122,7 @@ def test_ollama_truncating_silently_is_detected(recordings, llm) -> None:
     assert len(stats.warnings) == 1 and "OLLAMA_CONTEXT_LENGTH" in stats.warnings[0]
     long = [p for p in report.papers if p.paper.id in HTML_PAGES and p.status == "ok"]
     assert long and all(p.provenance.server_truncated[0] == 2048 for p in long)
-    res = CliRunner().invoke(app, ["report", DAY, "-o", "-", "--quiet"])
+    res = run_cli(["report", DAY, "-o", "-", "--quiet"])
     assert res.stderr.count("warning:") == 0  # analyses come from the archive: nothing sent
     assert "服务器静默截断了提示词：只读取了 2,048/" in res.stdout
 
@@ -162,7 +155,7 @@ def not_the_api(reply: Reply):
 )
 def test_answers_that_are_not_the_api_stop_the_run_once(llm, reply, says) -> None:
     llm.script = [not_the_api(reply)] * 100
-    res = CliRunner().invoke(app, ["report", DAY, "--top", "10", "-o", "-"])
+    res = run_cli(["report", DAY, "--top", "10", "-o", "-"])
     assert res.exit_code == 1 and res.stdout == ""
     lines = [ln for ln in res.stderr.splitlines() if ln.startswith("error:")]
     assert len(lines) == 1 and says in lines[0] and "127.0.0.1" in lines[0]
@@ -170,6 +163,6 @@ def test_answers_that_are_not_the_api_stop_the_run_once(llm, reply, says) -> Non
 
 def test_exit_code_says_some_papers_failed(llm) -> None:
     llm.script = [lambda r: json_reply({"error": {"message": "boom"}}, 400)] * 2
-    res = CliRunner().invoke(app, ["report", DAY, "--top", "4", "-o", "-", "--quiet"])
+    res = run_cli(["report", DAY, "--top", "4", "-o", "-", "--quiet"])
     assert res.exit_code == 3 and res.stdout.count("## 📄") == 4
     assert res.stderr.count("failed ") == 2 and "boom" in res.stderr

@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from dailypapers.core.models import Paper, PaperResult, Provenance, Report
+from dailypapers.core.models import Paper, PaperResult, Provenance
+from dailypapers.report.models import Report
 from dailypapers.report.overview import day_overview, theme_of
 from dailypapers.report.render import render
 

@@ -15,9 +15,10 @@ from pypdf import PdfWriter
 from dailypapers.checking.grounding import ground, numbers
 from dailypapers.core.errors import DailyPapersError
 from dailypapers.core.escape import markdown_text, strip_controls
-from dailypapers.core.models import Analysis, Document, Paper, PaperResult, Report
+from dailypapers.core.models import Analysis, Document, Paper, PaperResult
 from dailypapers.reading.html import parse_html
 from dailypapers.reading.pdf.parse import parse_pdf
+from dailypapers.report.models import Report
 from dailypapers.report.render import render
 
 from servers import FIXTURES

@@ -6,11 +6,8 @@ import json
 import re
 
 import pytest
-from typer.testing import CliRunner
 
-from dailypapers.cli.app import app
-
-from conftest import DAY, DAY_IDS, HTML_PAGES, PDFS
+from conftest import DAY, DAY_IDS, HTML_PAGES, PDFS, run_cli
 from servers import FIXTURES, Reply
 
 SECTIONS_ZH = ["应用领域", "一句话核心贡献", "使用指南", "主要创新点", "实验效果"]
@@ -24,7 +21,7 @@ SECTIONS_EN = [
 
 
 def cli(*args: str):
-    res = CliRunner().invoke(app, list(args))
+    res = run_cli(list(args))
     assert res.exit_code == 0, (res.output, res.exception)
     return res
 
@@ -149,7 +146,7 @@ def test_no_paragraph_when_the_llm_cannot_write_it(llm, monkeypatch) -> None:
     import servers
 
     monkeypatch.setattr(servers, "day_paragraph", lambda request: {"not": "a paragraph"})
-    res = CliRunner().invoke(app, ["report", DAY, "--top", "2", "-o", "-"])
+    res = run_cli(["report", DAY, "--top", "2", "-o", "-"])
     assert res.exit_code == 0 and res.stdout.count("## 📄") == 2 and "## 概览" in res.stdout
     assert "no paragraph on the day" in res.stderr
 
@@ -182,7 +179,7 @@ def test_failed_paper_appears_with_reason(recordings, monkeypatch, tmp_path) -> 
     day[1]["paper"]["summary"] = day[1]["summary"] = ""
     rec.days["2026-04-02"] = day
     rec.html.pop(day[1]["paper"]["id"], None)
-    res = CliRunner().invoke(app, ["report", "2026-04-02", "-o", "-", "--quiet"])
+    res = run_cli(["report", "2026-04-02", "-o", "-", "--quiet"])
     assert res.exit_code == 3  # the report is written, and one paper failed
     papers = parse_markdown(res.stdout)
     assert len(papers) == 3
@@ -193,7 +190,7 @@ def test_failed_paper_appears_with_reason(recordings, monkeypatch, tmp_path) -> 
 def test_unreachable_llm_is_one_line(recordings, monkeypatch) -> None:
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
     monkeypatch.setenv("DAILYPAPERS_LLM_RETRIES", "0")
-    res = CliRunner().invoke(app, ["report", DAY, "--top", "2", "--quiet", "-o", "-"])
+    res = run_cli(["report", DAY, "--top", "2", "--quiet", "-o", "-"])
     assert res.exit_code == 1 and "cannot reach the LLM server" in res.output
     assert "Traceback" not in res.output
 

@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 
 from test_overview import result
 
-from dailypapers.core.models import Paper, PaperResult, Report
+from dailypapers.core.models import Paper, PaperResult
+from dailypapers.report.models import Report
 from dailypapers.report.overview import day_overview, most_upvoted
 from dailypapers.report.render import PIECE, render, render_pieces
 from dailypapers.report.results import PaperResults

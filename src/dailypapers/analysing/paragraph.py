@@ -16,15 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from dailypapers.analysing.llm import LLM
 from dailypapers.analysing.prompting import fence_safe, load_prompt
 from dailypapers.checking.grounding import Item, PaperIndex, check_item
-from dailypapers.core.models import (
-    Block,
-    Call,
-    DayParagraph,
-    Document,
-    PaperResult,
-    Section,
-    Verdict,
-)
+from dailypapers.core.models import Block, Call, Document, PaperResult, Section, Verdict
+from dailypapers.report.models import DayParagraph
 from dailypapers.report.overview import most_upvoted
 
 MAX_RESULTS = 3  # per paper, in what the LLM is given

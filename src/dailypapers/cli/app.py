@@ -30,9 +30,11 @@ from dailypapers.core.ids import split_version, valid_id
 from dailypapers.report.render import FORMATS
 
 if TYPE_CHECKING:
+    from dailypapers.archive.reader import Archive
     from dailypapers.archive.store import Store
-    from dailypapers.core.config import Settings
-    from dailypapers.core.models import Lang, Report
+    from dailypapers.core.config import Lang, Settings
+    from dailypapers.core.models import Paper
+    from dailypapers.report.models import Report
 
 # Each command imports what it uses (the settings, the archive, the network, the parsers,
 # the LLM client): `--help` starts with typer and rich alone; `history` and `show` add the
@@ -116,6 +118,7 @@ def period_of(
 @app.command("list")
 @one_line_errors
 def list_cmd(
+    ctx: typer.Context,
     day: Annotated[str | None, typer.Argument(help="Day YYYY-MM-DD (default: latest)")] = None,
     week: Annotated[str | None, typer.Option(help="ISO week, e.g. 2026-W07")] = None,
     month: Annotated[str | None, typer.Option(help="Month, e.g. 2026-02")] = None,
@@ -134,8 +137,8 @@ def list_cmd(
 
     notes: list[str] = []
 
-    async def go() -> tuple[str, list]:
-        async with Net(settings) as net:
+    async def go() -> tuple[str, list[Paper]]:
+        async with Net(settings, **runtime(ctx)) as net:
             if period is None:
                 return await hf.latest_day(net, datetime.now(UTC).date(), notes=notes)
             return period, await hf.fetch_listing(net, period, kind, notes)
@@ -165,6 +168,7 @@ def list_cmd(
 @app.command()
 @one_line_errors
 def read(
+    ctx: typer.Context,
     arxiv_id: Annotated[str, typer.Argument(help="arXiv id, e.g. 2501.11120")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the document model")] = False,
 ) -> None:
@@ -173,18 +177,19 @@ def read(
     Example: dailypapers read 2501.11120
     """
     from dailypapers.core.config import load_settings
-    from dailypapers.sources import arxiv
+    from dailypapers.run.read import Reading, paper_by_id, read_paper
+    from dailypapers.sources.arxiv import try_meta
     from dailypapers.sources.net import Net
 
     if not valid_id(arxiv_id):
         raise UserError(f"{arxiv_id!r} is not an arXiv id (like 2501.11120 or 2501.11120v2)")
     settings = load_settings()
 
-    async def go() -> arxiv.Reading:
-        async with Net(settings) as net:
+    async def go() -> Reading:
+        async with Net(settings, **runtime(ctx)) as net:
             base = split_version(arxiv_id)[0]
-            meta = (await arxiv.try_meta(net, [base])).get(base)
-            return await arxiv.read_paper(net, arxiv.paper_by_id(base, meta), meta)
+            meta = (await try_meta(net, [base])).get(base)
+            return await read_paper(net, paper_by_id(base, meta), meta)
 
     reading = run_async(go())
     doc, reasons = reading.doc, reading.fallbacks
@@ -221,6 +226,7 @@ Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display 
 @app.command()
 @one_line_errors
 def report(
+    ctx: typer.Context,
     day: Annotated[str | None, typer.Argument(help="Day YYYY-MM-DD (default: latest)")] = None,
     week: Annotated[str | None, typer.Option(help="ISO week, e.g. 2026-W07")] = None,
     month: Annotated[str | None, typer.Option(help="Month, e.g. 2026-02")] = None,
@@ -254,7 +260,9 @@ def report(
     """
     from dailypapers.cli.progress import LiveProgress, summary
     from dailypapers.core.config import load_settings
-    from dailypapers.run import session as pipeline
+    from dailypapers.run.events import Observer, Stats
+    from dailypapers.run.period import Options
+    from dailypapers.run.session import Session
 
     period, kind = period_of(day, week, month)
     check_format(fmt)
@@ -265,23 +273,27 @@ def report(
         max_input_tokens=max_input_tokens,
         unverified=unverified,
     )
-    opts = pipeline.Options(
+    opts = Options(
         period=period,
         kind=kind,
-        no_llm=no_llm,
         top=top,
         min_upvotes=min_upvotes,
         refresh=refresh,
         reanalyse=reanalyse,
     )
     with opened_store(settings) as store:
-        observer = pipeline.Observer() if quiet else LiveProgress(err)
-        stats = pipeline.Stats()
+        observer = Observer() if quiet else LiveProgress(err)
+        stats = Stats()
+
+        async def go() -> Report:
+            async with Session(
+                settings, store, observers=[observer], no_llm=no_llm, **runtime(ctx)
+            ) as session:
+                return (await session.period(opts, stats=stats))[0]
+
         try:
             with observer if isinstance(observer, LiveProgress) else nullcontext():
-                result, _ = run_async(
-                    pipeline.run_report(settings, opts, store, observer, stats=stats)
-                )
+                result = run_async(go())
         except KeyboardInterrupt:
             err.print(summary(stats, settings))
             raise Interrupted(
@@ -322,6 +334,7 @@ def tell_warnings(warnings: list[str]) -> None:
 @app.command()
 @one_line_errors
 def analyse(
+    ctx: typer.Context,
     arxiv_id: Annotated[str, typer.Argument(help="arXiv id, e.g. 2501.11120")],
     lang: LangOpt = None,
     fmt: Fmt = "md",
@@ -338,15 +351,22 @@ def analyse(
     Example: dailypapers analyse 2501.11120 --lang en
     """
     from dailypapers.core.config import load_settings
-    from dailypapers.run import session as pipeline
+    from dailypapers.run.events import Stats
+    from dailypapers.run.period import Options
+    from dailypapers.run.session import Session
 
     if not valid_id(arxiv_id):
         raise UserError(f"{arxiv_id!r} is not an arXiv id (like 2501.11120 or 2501.11120v2)")
     check_format(fmt)
     settings = load_settings(lang=lang, model=model, unverified=unverified)
-    opts = pipeline.Options(no_llm=no_llm, reanalyse=reanalyse)
+    opts = Options(reanalyse=reanalyse)
+
+    async def go() -> tuple[Report, Stats]:
+        async with Session(settings, store, no_llm=no_llm, **runtime(ctx)) as session:
+            return await session.paper(arxiv_id, opts)
+
     with opened_store(settings) as store:
-        result, stats = run_async(pipeline.run_one(settings, arxiv_id, opts, store))
+        result, stats = run_async(go())
     tell_warnings(stats.warnings)
     paper = result.papers[0]
     if paper.status == "failed":
@@ -369,8 +389,8 @@ def history() -> None:
     from dailypapers.core.config import load_settings
 
     settings = load_settings()
-    with opened_store(settings) as store:
-        rows = store.listings()
+    with opened_archive(settings) as archive:
+        rows = list(archive.periods())
     if not rows:
         out.print("the archive is empty: run `dailypapers report` first")
         return
@@ -378,7 +398,7 @@ def history() -> None:
     for col in ("period", "kind", "papers", "analysed", "listed at"):
         table.add_column(col)
     for r in rows:
-        table.add_row(r["period"], r["kind"], str(r["n"]), str(r["analysed"]), r["fetched_at"])
+        table.add_row(r.label, r.kind, str(r.papers), str(r.analysed), r.listed_at)
     out.print(table)
 
 
@@ -398,24 +418,22 @@ def show(
 
     check_format(fmt)
     settings = load_settings(lang=lang)
-    with opened_store(settings) as store:
-        rebuilt = archived(store, what, settings.lang)
+    with opened_archive(settings) as archive:
+        rebuilt = archived(archive, what, settings.lang)
     emit(rebuilt, fmt, output, settings, f"{what}.{settings.lang}.{fmt}")
 
 
-def archived(store: Store, what: str, lang: Lang) -> Report:
-    from dailypapers.archive import reader as archive
-
+def archived(archive: Archive, what: str, lang: Lang) -> Report:
     kind: periods.Period = "week" if "-W" in what else "month" if len(what) == 7 else "day"
     if valid_id(what):
-        one = archive.paper_from_archive(store, split_version(what)[0], lang)
+        one = archive.paper_report(split_version(what)[0], lang)
         if one is None:
             raise NotInArchive(
                 f"{what} has no {lang} analysis in the archive: run `dailypapers analyse {what}`"
             )
         return one
     label = periods.parse_period(what, kind)
-    rebuilt = archive.from_archive(store, label, kind, lang)
+    rebuilt = archive.report(label, kind, lang)
     if rebuilt is None:
         raise NotInArchive(
             f"{label} is not in the archive: run `dailypapers report {label}` "
@@ -439,6 +457,24 @@ def opened_store(settings: Settings) -> Iterator[Store]:
         yield store
     finally:
         store.close()
+
+
+@contextmanager
+def opened_archive(settings: Settings) -> Iterator[Archive]:
+    from dailypapers.archive.reader import Archive
+
+    archive = Archive(settings.db_path)
+    try:
+        yield archive
+    finally:
+        archive.close()
+
+
+def runtime(ctx: typer.Context) -> dict[str, Any]:
+    """The clock and transport a program embedding the CLI hands it as click's `obj` (the
+    tests run whole days in virtual time this way); nothing for a user's run."""
+    obj = ctx.find_root().obj
+    return {k: v for k, v in (obj or {}).items() if k in ("clock", "transport")}
 
 
 def setup_logging(settings: Settings) -> None:

@@ -12,7 +12,7 @@ from rich.text import Text
 
 from dailypapers.core.config import Settings
 from dailypapers.core.escape import terminal
-from dailypapers.run.session import Event, Observer, Stats
+from dailypapers.run.events import Event, Observer, Stats
 
 STAGES = ("fetched", "parsed", "analysed", "checked", "failed")
 

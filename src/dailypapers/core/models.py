@@ -1,5 +1,6 @@
-"""Typed models shared by every stage: the day's listing, the paper document, the analysis,
-its grounding and the report. Pure data with pure helpers; no I/O here."""
+"""Typed models shared by every stage: the day's listing, the paper document, the analysis
+and its grounding (the report's own are in report/models.py). Pure data with pure helpers;
+no I/O here."""
 
 from __future__ import annotations
 
@@ -10,8 +11,7 @@ from typing import Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, computed_field
 
-from dailypapers.core.config import Lang, Policy
-from dailypapers.report.results import PaperResults
+from dailypapers.core.config import Policy
 
 Source = Literal["html", "pdf", "abstract"]
 AnalyserKind = Literal["llm", "no-llm"]
@@ -392,84 +392,6 @@ class PaperResult(BaseModel):
     grounding: Grounding | None = None
     provenance: Provenance | None = None
     resources: HubResources | None = None  # None: not asked, or the Hub did not answer
-
-
-class Theme(BaseModel):
-    name: str  # as the analyses name it; empty for the papers of themes too small to show
-    papers: list[str]  # ids, in report order
-    other: bool = False
-
-
-class MustRead(BaseModel):
-    id: str
-    upvotes: int
-    why: str  # the paper's own core contribution, as analysed and checked
-
-
-class DayParagraph(BaseModel):
-    """The LLM's paragraph on the day (see paragraph.py), and its check against the analyses."""
-
-    text: str
-    verdict: Verdict
-    prompt_version: str
-
-
-class Overview(BaseModel):
-    """The day at a glance (see overview.py)."""
-
-    paragraph: DayParagraph | None = None  # with an LLM
-    themes: list[Theme] = []
-    must_reads: list[MustRead] = []
-
-
-class Selection(BaseModel):
-    """The filter a report was asked for: the papers it shows are not the whole listing."""
-
-    top: int | None = None  # the N most upvoted
-    min_upvotes: int | None = None
-    listed: int  # papers on the listing before the filter
-
-    @property
-    def slug(self) -> str:
-        """For the file name, so a filtered report never replaces the full one."""
-        parts = [f"min{self.min_upvotes}"] if self.min_upvotes is not None else []
-        return "-".join(parts + ([f"top{self.top}"] if self.top is not None else []))
-
-
-class Report(BaseModel):
-    label: str
-    kind: ReportKind = "day"
-    lang: Lang = "zh"
-    generated_at: datetime
-    analyser: AnalyserKind
-    model: str | None = None
-    note: str | None = None
-    selection: Selection | None = None
-    overview: Overview | None = None  # for a period, not for one paper
-    papers: PaperResults = Field(default_factory=PaperResults)  # in report order
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def grounding_score(self) -> float | None:
-        """Verified among all checked items of the report (copied text is not counted)."""
-        verified = checked = 0
-        for p in self.papers:  # one at a time: a month's papers are kept packed
-            if p.grounding and p.status == "ok":
-                ok = p.grounding.count("verified")
-                verified, checked = verified + ok, checked + ok + p.grounding.count("unverified")
-        return verified / checked if checked else None
-
-    @property
-    def file_stem(self) -> str:
-        """`2026-02-11`, or `2026-02-11.top5` for a filtered report."""
-        return f"{self.label}.{self.selection.slug}" if self.selection else self.label
-
-    @property
-    def source_url(self) -> str:
-        if self.kind == "paper":
-            return f"https://huggingface.co/papers/{self.label}"
-        path = {"day": "date", "week": "week", "month": "month"}[self.kind]
-        return f"https://huggingface.co/papers/{path}/{self.label}"
 
 
 @dataclass

@@ -7,7 +7,6 @@ read, except `#infobox`, which is where the newest layout puts version, category
 from __future__ import annotations
 
 import re
-import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from urllib.parse import urljoin
@@ -15,6 +14,7 @@ from urllib.parse import urljoin
 from lxml import etree
 
 from dailypapers.core.errors import ConversionFailed, ParseError
+from dailypapers.core.libxml import LIBXML
 from dailypapers.core.models import Author, Block, Document, Role, Section, classify_section
 from dailypapers.reading.invisible import find_invisible, hidden_text
 from dailypapers.reading.names import AFFILIATION
@@ -154,7 +154,6 @@ def _drop(el: etree._Element) -> None:
 
 
 _PARSER = etree.HTMLParser()  # not thread-safe: used under LIBXML only
-LIBXML = threading.Lock()  # one libxml2 tree at a time: its trees must not meet across threads
 
 
 def parse_html(

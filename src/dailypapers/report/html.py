@@ -8,7 +8,6 @@ from functools import cache
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from dailypapers.core.models import Report
 from dailypapers.report.labels import (
     LABELS,
     analyser_label,
@@ -27,6 +26,7 @@ from dailypapers.report.labels import (
 )
 from dailypapers.report.markdown import result_parts, said
 from dailypapers.report.math import with_math
+from dailypapers.report.models import Report
 
 
 @cache

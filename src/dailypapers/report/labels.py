@@ -4,15 +4,8 @@ from __future__ import annotations
 
 import re
 
-from dailypapers.core.models import (
-    Grounding,
-    HubResources,
-    Paper,
-    PaperResult,
-    Provenance,
-    Report,
-    Verdict,
-)
+from dailypapers.core.models import Grounding, HubResources, Paper, PaperResult, Provenance, Verdict
+from dailypapers.report.models import Report
 
 LABELS = {
     "zh": {

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator, Sequence
 
 from dailypapers.core.escape import markdown_text
-from dailypapers.core.models import Analysis, Overview, PaperResult, Report, Result, Verdict
+from dailypapers.core.models import Analysis, PaperResult, Result, Verdict
 from dailypapers.report.labels import (
     LABELS,
     SEPARATOR,
@@ -23,6 +23,7 @@ from dailypapers.report.labels import (
     short_title,
     source_name,
 )
+from dailypapers.report.models import Overview, Report
 
 
 def markdown_chunks(report: Report) -> Iterator[str]:

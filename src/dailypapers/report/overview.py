@@ -13,7 +13,8 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 
-from dailypapers.core.models import DayParagraph, MustRead, Overview, PaperResult, Theme
+from dailypapers.core.models import PaperResult
+from dailypapers.report.models import DayParagraph, MustRead, Overview, Theme
 
 MAX_THEMES = 8
 MUST_READS = 5

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from dailypapers.core.escape import strip_controls
 
 if TYPE_CHECKING:
-    from dailypapers.core.models import Report
+    from dailypapers.report.models import Report
 
 FORMATS = ("md", "html", "json")
 PIECE = 1 << 16  # characters handed to the writer at a time

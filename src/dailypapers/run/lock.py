@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -18,9 +18,14 @@ POLL = 0.5  # seconds between tries while another run holds the lock
 
 @asynccontextmanager
 async def period_lock(
-    home: Path, kind: str, period: str, waiting: Callable[[str], None]
+    home: Path,
+    kind: str,
+    period: str,
+    waiting: Callable[[str], None],
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> AsyncIterator[None]:
-    """Hold the period's lock; `waiting` is told once if another run holds it."""
+    """Hold the period's lock; `waiting` is told once if another run holds it; `sleep` is
+    the session's clock."""
     path = home / "locks" / f"{kind}-{period}.lock"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -34,7 +39,7 @@ async def period_lock(
                 holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
                 waiting(f"another run of {period} is in progress (pid {holder}); waiting for it")
                 told = True
-            await asyncio.sleep(POLL)
+            await sleep(POLL)
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
         yield

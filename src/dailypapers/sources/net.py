@@ -208,6 +208,9 @@ class Net:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
         await self.client.aclose()
 
     @property

@@ -1,0 +1,155 @@
+"""What both sides of the archive ask it: the listings, the stored analyses, the paragraph on
+a day, the Hub line. The run's `Store` writes and migrates; the read side's `Archive` only
+reads. Every SQLite failure leaves as one of our StorageErrors, with the file's path."""
+
+from __future__ import annotations
+
+import errno
+import json
+import sqlite3
+import zlib
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from dailypapers.core.errors import ArchiveUnusable, DiskFull, NotWritable, StorageError
+
+if TYPE_CHECKING:  # imported where rows become models: `history` never builds the models
+    from dailypapers.core.models import HubResources, Paper, PaperResult
+    from dailypapers.report.models import DayParagraph
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def unpack(blob: bytes) -> str:
+    return zlib.decompress(blob).decode()
+
+
+def storage_error(e: BaseException, path: Path | None = None) -> StorageError | None:
+    """What a failure of the disk or of SQLite means for the user, in one line."""
+    if isinstance(e, StorageError):
+        return e
+    where = f" {path}" if path else ""
+    message = str(e).lower()
+    full = isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT)
+    if full or "database or disk is full" in message:
+        return DiskFull(
+            f"the disk holding{where or ' the data folder'} is full: free some space and run "
+            "again (what was finished is saved)"
+        )
+    if "readonly database" in message or "read-only" in message:
+        return ArchiveUnusable(
+            f"the archive{where} is read-only: make it writable (chmod u+w) or set "
+            "DAILYPAPERS_HOME to a writable folder"
+        )
+    if "not a database" in message or "malformed" in message or "corrupt" in message:
+        return ArchiveUnusable(
+            f"the archive{where} is corrupt ({e}): move it aside (mv{where} {path}.broken) and "
+            f"run again; `sqlite3 {path}.broken .recover` may save what it holds"
+        )
+    if "unable to open database" in message or (
+        isinstance(e, OSError)
+        and e.errno in (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.EISDIR)
+    ):
+        target = path or getattr(e, "filename", None) or "the data folder"
+        return NotWritable(
+            f"cannot write {target}: set DAILYPAPERS_HOME (or -o) to a writable place"
+        )
+    return None
+
+
+class Connection(sqlite3.Connection):
+    """Every SQLite failure leaves as one of our StorageErrors, with the file's path."""
+
+    path: Path | None = None
+
+    def execute(self, *args: Any, **kwargs: Any) -> sqlite3.Cursor:
+        try:
+            return super().execute(*args, **kwargs)
+        except sqlite3.Error as e:
+            raise storage_error(e, self.path) or e from None
+
+    def executemany(self, *args: Any, **kwargs: Any) -> sqlite3.Cursor:
+        try:
+            return super().executemany(*args, **kwargs)
+        except sqlite3.Error as e:
+            raise storage_error(e, self.path) or e from None
+
+
+class Queries:
+    """The reads both sides share, over `db`: the one connection of a `Store`, or the
+    calling thread's own connection of an `Archive`."""
+
+    db: sqlite3.Connection
+
+    def listing(self, period: str, kind: str) -> list[Paper] | None:
+        row = self.db.execute(
+            "SELECT papers FROM listings WHERE period=? AND kind=?", (period, kind)
+        ).fetchone()
+        from dailypapers.core.models import Paper
+
+        return [Paper.model_validate(p) for p in json.loads(row[0])] if row else None
+
+    def listings(self) -> list[sqlite3.Row]:
+        """Every archived period with its paper count and how many of those are analysed."""
+        return self.db.execute(
+            "SELECT period, kind, fetched_at, json_array_length(papers) AS n, "
+            "(SELECT count(DISTINCT a.id) FROM json_each(papers) AS p JOIN analyses AS a "
+            " ON a.id = json_extract(p.value, '$.id')) AS analysed "
+            "FROM listings ORDER BY period DESC"
+        ).fetchall()
+
+    def _newest(self, columns: str, arxiv_id: str) -> sqlite3.Row | None:
+        """The newest stored document row of a paper (highest version, then latest parse)."""
+        return self.db.execute(
+            f"SELECT {columns} FROM documents WHERE id=? ORDER BY "
+            "CAST(substr(version, 2) AS INTEGER) DESC, parsed_at DESC LIMIT 1",
+            (arxiv_id,),
+        ).fetchone()
+
+    def analysis(
+        self,
+        paper: Paper,
+        version: str | None,
+        model: str | None,
+        prompt_version: str | None,
+        lang: str,
+    ) -> PaperResult | None:
+        """A stored analysis; with model None, the newest of any model for that language."""
+        sql = "SELECT analysis, grounding, provenance FROM analyses WHERE id=? AND lang=?"
+        args: list[Any] = [paper.id, lang]
+        for column, value in (
+            ("version", version),
+            ("model", model),
+            ("prompt_version", prompt_version),
+        ):
+            if value is not None:
+                sql += f" AND {column}=?"
+                args.append(value)
+        sql += " ORDER BY CAST(substr(version, 2) AS INTEGER) DESC, created_at DESC LIMIT 1"
+        row = self.db.execute(sql, args).fetchone()
+        if not row:
+            return None
+        from dailypapers.core.models import Analysis, Grounding, PaperResult, Provenance
+
+        return PaperResult(
+            paper=paper,
+            analysis=Analysis.model_validate_json(row[0]),
+            grounding=Grounding.model_validate_json(row[1]),
+            provenance=Provenance.model_validate_json(row[2]),
+            resources=self.hub_resources(paper.id),
+        )
+
+    def paragraph(self, key: str) -> DayParagraph | None:
+        row = self.db.execute("SELECT body FROM day_paragraphs WHERE key=?", (key,)).fetchone()
+        from dailypapers.report.models import DayParagraph
+
+        return DayParagraph.model_validate_json(row[0]) if row else None
+
+    def hub_resources(self, arxiv_id: str) -> HubResources | None:
+        row = self.db.execute("SELECT body FROM hub_resources WHERE id=?", (arxiv_id,)).fetchone()
+        from dailypapers.core.models import HubResources
+
+        return HubResources.model_validate_json(row[0]) if row else None
