@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
@@ -11,18 +10,29 @@ from dailypapers.analysing.llm import extract_json, strict_schema
 from dailypapers.analysing.prompting import pack, user_message
 from dailypapers.archive.store import Store
 from dailypapers.core.config import load_settings
+from dailypapers.core.errors import LLMUnavailable
 from dailypapers.core.models import Analysis, Block, Document, Paper, Section
 from dailypapers.run.period import Options
 
 from conftest import run_cli, session_run
-from servers import Reply, ScriptedLLM, completion, faithful_analysis, json_reply, server_tokens
+from servers import (
+    FakeClock,
+    Reply,
+    ScriptedLLM,
+    completion,
+    faithful_analysis,
+    json_reply,
+    server_tokens,
+)
 
 PAPER = "2501.11120"  # served as arXiv HTML by the recordings
 
 
 def analyse(arxiv_id: str = PAPER, **opts):
-    no_llm = opts.pop("no_llm", False)
-    report, _ = session_run(lambda s: s.paper(arxiv_id, Options(**opts)), no_llm=no_llm)
+    no_llm, clock = opts.pop("no_llm", False), opts.pop("clock", None)
+    report, _ = session_run(
+        lambda s: s.paper(arxiv_id, Options(**opts)), clock=clock, no_llm=no_llm
+    )
     with Store(load_settings().db_path) as store:
         calls = store.db.execute(
             "SELECT rung, input_tokens, output_tokens, error FROM llm_calls"
@@ -101,14 +111,23 @@ def test_server_rejecting_json_schema_steps_down_and_remembers(llm) -> None:
     assert llm.requests[before]["response_format"] == {"type": "json_object"}
 
 
-def test_429_with_retry_after(llm) -> None:
+def test_429_with_retry_after_is_waited_on_the_sessions_clock(llm) -> None:
     llm.script = [
-        lambda r: json_reply({"error": {"message": "slow down"}}, 429, **{"Retry-After": "1"})
+        lambda r: json_reply({"error": {"message": "slow down"}}, 429, **{"Retry-After": "7"})
     ]
-    start = time.monotonic()
-    result, _ = analyse()
-    assert result.status == "ok" and time.monotonic() - start >= 0.9
+    clock = FakeClock()
+    result, _ = analyse(clock=clock)
+    assert result.status == "ok" and clock.slept >= 7  # besides the pacing of arXiv
     assert len(llm.requests) == 2
+
+
+def test_a_spent_quota_stops_the_run_at_once(llm) -> None:
+    """A 429 that says the quota is spent will not pass by waiting: no retry, no next paper."""
+    quota = {"message": "You exceeded your current quota", "code": "insufficient_quota"}
+    llm.script = [lambda r: json_reply({"error": quota}, 429)] * 5
+    with pytest.raises(LLMUnavailable, match="no quota left"):
+        analyse()
+    assert len(llm.requests) == 1
 
 
 def test_timeout_fails_the_paper_not_the_run(llm, monkeypatch) -> None:

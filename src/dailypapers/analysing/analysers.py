@@ -21,6 +21,7 @@ from dailypapers.analysing.prompting import (
     pack,
     provenance,
 )
+from dailypapers.analysing.retrying import Sleep
 from dailypapers.core.config import Settings
 from dailypapers.core.errors import LLMUnavailable
 from dailypapers.core.models import (
@@ -91,9 +92,11 @@ class LLMAnalyser(Analyser):
 
     kind: AnalyserKind = "llm"
 
-    def __init__(self, settings: Settings, memory: ServerMemory | None) -> None:
+    def __init__(
+        self, settings: Settings, memory: ServerMemory | None, sleep: Sleep = asyncio.sleep
+    ) -> None:
         super().__init__(settings)
-        self.llm = LLM(settings, memory)
+        self.llm = LLM(settings, memory, sleep)
         self.model = self.llm.model
         self.sem = asyncio.Semaphore(settings.concurrency)
         self.refusal: str | None = None
@@ -168,9 +171,15 @@ class ExtractAnalyser(Analyser):
 
 
 def make_analyser(
-    settings: Settings, memory: ServerMemory | None, workers: Workers, *, no_llm: bool
+    settings: Settings,
+    memory: ServerMemory | None,
+    workers: Workers,
+    *,
+    no_llm: bool,
+    sleep: Sleep = asyncio.sleep,
 ) -> Analyser:
-    """The LLM when one is configured (and not refused with --no-llm), else the extractor."""
+    """The LLM when one is configured (and not refused with --no-llm), else the extractor;
+    `sleep` is the session's clock, for waiting out a busy server."""
     if settings.llm_configured and not no_llm:
-        return LLMAnalyser(settings, memory)
+        return LLMAnalyser(settings, memory, sleep)
     return ExtractAnalyser(settings, workers)

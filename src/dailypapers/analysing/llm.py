@@ -11,8 +11,8 @@ Only a rejection *of the format* steps down. A context-length error is ContextTo
 caller re-packs the paper to the limit the server stated (remembered for later papers). The
 confirmed rung and the context limit are kept in the archive for the next run. Answers are
 cleaned of what servers wrap around JSON (reasoning blocks, code fences) and validated; one
-repair round sends the error back. Retries on 429/5xx/timeouts are the openai SDK's own (it
-honours Retry-After)."""
+repair round sends the error back. Retries on 429/5xx/timeouts wait on the session's clock
+(retrying.py)."""
 
 from __future__ import annotations
 
@@ -36,6 +36,7 @@ from dailypapers.analysing.refusals import (
     format_rejection,
     stated_context,
 )
+from dailypapers.analysing.retrying import Sleep, quota_spent, with_retries
 from dailypapers.core.config import Settings
 from dailypapers.core.errors import ContextTooLong, LLMError, LLMOutputError, LLMUnavailable
 from dailypapers.core.models import Call, ServerProfile, estimate_tokens
@@ -124,12 +125,18 @@ def extract_json(content: str) -> Any:
 
 
 class LLM:
-    def __init__(self, settings: Settings, memory: ServerMemory | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        memory: ServerMemory | None = None,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
         # The SDK takes ~0.4 s to import (`show`, `history` and --help never do): it is
         # imported in a thread while the run lists and reads its first papers.
         threading.Thread(target=importlib.import_module, args=("openai",), daemon=True).start()
         self._client: openai.AsyncOpenAI | None = None
         self.settings = settings
+        self.sleep = sleep
         self.model = settings.llm_model
         self.params: dict[str, Any] = {
             "temperature": settings.temperature,
@@ -159,7 +166,7 @@ class LLM:
                 base_url=settings.llm_base_url,
                 api_key=settings.openai_api_key or "not-needed",  # local servers want no key
                 timeout=settings.llm_timeout,
-                max_retries=settings.llm_retries,
+                max_retries=0,  # retried on the session's clock (retrying.py)
                 default_headers={"User-Agent": settings.user_agent},
                 http_client=openai.DefaultAsyncHttpxClient(verify=tls()),
             )
@@ -364,7 +371,12 @@ class LLM:
 
         while True:
             try:
-                return await self.client.chat.completions.create(**kwargs)
+                return await with_retries(
+                    functools.partial(self.client.chat.completions.create, **kwargs),
+                    self.settings.llm_retries,
+                    self.sleep,
+                    self.settings.max_retry_after,
+                )
             except openai.BadRequestError as e:
                 message = api_message(e).lower()
                 if context_error(message):
@@ -436,6 +448,11 @@ class LLM:
             return LLMUnavailable(
                 f"the LLM server has no model {self.model!r} (or no chat endpoint at {url}): "
                 "set DAILYPAPERS_MODEL or check OPENAI_BASE_URL"
+            )
+        if status == 429 and quota_spent(e):
+            return LLMUnavailable(
+                f"the account at {url} has no quota left (HTTP 429: {message}): add credit "
+                "or use another OPENAI_API_KEY"
             )
         if status == 429:
             return LLMError("the LLM server kept rate-limiting us (HTTP 429)")

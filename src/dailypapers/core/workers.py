@@ -31,16 +31,20 @@ log = logging.getLogger("dailypapers")
 
 class Workers:
     def __init__(self, count: int) -> None:
-        self.count = count
+        self.size = count  # as configured
+        self.count = count  # in the pool that runs now
+        self.pools = 0  # started so far: a session starts one for all its runs
         self._pool: ProcessPoolExecutor | None = None
         self._careful: asyncio.Lock | None = None  # once a worker has died
 
     def start(self, papers: int | None = None) -> None:
         """Start the processes now (they take ~0.5 s to import), while the run fetches: no
         more of them than there are `papers` to read."""
-        if papers is not None:
-            self.count = min(self.count, papers)
-        if self.count and self._pool is None:
+        if self._pool is not None:
+            return
+        self.count = self.size if papers is None else min(self.size, papers)
+        if self.count:
+            self.pools += 1
             log.info("reading in %d worker processes", self.count)
             self._pool = ProcessPoolExecutor(
                 self.count,

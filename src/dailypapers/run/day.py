@@ -120,8 +120,8 @@ class Day:
             )
             return result
         except STOPS_THE_RUN as e:
-            if isinstance(e, LLMError):  # what it cost before it stopped is recorded
-                self.store.record_calls(self.run_id, paper.id, e.calls)
+            if isinstance(e, LLMError):  # this paper failed with the run, what it cost recorded
+                self.failed(paper, e)
             raise
         except Exception as e:  # one paper's failure never sinks the day
             return self.failed(paper, e)

@@ -59,7 +59,9 @@ class Session:
         self.observers = Observers(observers)
         self.net = Net(settings, transport, self.clock)
         self.workers = Workers(settings.workers)
-        self.analyser: Analyser = make_analyser(settings, store, self.workers, no_llm=no_llm)
+        self.analyser: Analyser = make_analyser(
+            settings, store, self.workers, no_llm=no_llm, sleep=self.clock.sleep
+        )
         self._warned = 0  # the analyser's warnings already given to a run
 
     async def __aenter__(self) -> Session:
@@ -128,7 +130,6 @@ class Session:
 
         requests, retries = self.net.requests, self.net.retries
         work = await find()
-        emit(Event("listed", count=len(work.papers)))
         home, waiting = self.settings.home, self.observers.waiting
         async with period_lock(home, work.kind, work.label, waiting, self.clock.sleep):
             a = self.analyser
@@ -136,8 +137,9 @@ class Session:
                 work.label, work.kind, self.settings.lang, a.kind, a.model
             )
             run = RunInfo(run_id, work.label, work.kind, self.settings.lang, a.kind, a.model)
-            log.info("run %d: %s %s, %d papers", run_id, work.kind, work.label, stats.listed)
+            log.info("run %d: %s %s, %d papers", run_id, work.kind, work.label, len(work.papers))
             self.observers.run_started(run)
+            emit(Event("listed", count=len(work.papers)))
             day = Day(self.net, self.workers, self.store, a, self.config(opts), emit, run_id)
             day.meta = work.meta
             status: RunStatus = "failed"
