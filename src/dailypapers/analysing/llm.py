@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 
 RUNGS = ("json_schema", "json_object", "plain")
 M = TypeVar("M", bound=BaseModel)
+JSON = dict[str, Any]
 
 
 @dataclass
@@ -93,7 +94,8 @@ def strict_schema(model: type[BaseModel]) -> dict[str, Any]:
             node["additionalProperties"] = False
         return node
 
-    return fix(raw)
+    fixed: dict[str, Any] = fix(raw)
+    return fixed
 
 
 _DROP = {
@@ -218,8 +220,8 @@ class LLM:
         raise AssertionError("unreachable")
 
     async def _first_answer(
-        self, system: str, user: str, schema: dict, prompt_version: str, calls: list[Call]
-    ) -> tuple[list[dict], str | None]:
+        self, system: str, user: str, schema: JSON, prompt_version: str, calls: list[Call]
+    ) -> tuple[list[JSON], str | None]:
         """The first answer on the best rung the server accepts (see the module's diagram)."""
         while True:
             rung = self.rung
@@ -255,7 +257,7 @@ class LLM:
             )
             self.memory.save_llm_server(self.settings.llm_base_url, self.model, profile)
 
-    def _messages(self, system: str, user: str, schema: dict, rung: str) -> list[dict]:
+    def _messages(self, system: str, user: str, schema: JSON, rung: str) -> list[JSON]:
         if rung != "json_schema":
             system += (
                 "\n\nReply with one JSON object, and nothing else, that matches this "
@@ -294,8 +296,8 @@ class LLM:
 
     async def _ask(
         self,
-        messages: list[dict],
-        schema: dict,
+        messages: list[JSON],
+        schema: JSON,
         rung: str,
         prompt_version: str,
         calls: list[Call],
@@ -320,7 +322,8 @@ class LLM:
         if choice is None:
             return None
         call.finish_reason = choice.finish_reason
-        return choice.message.content
+        content: str | None = choice.message.content
+        return content
 
     def _choice(self, resp: Any) -> Any:
         """The first choice, or an error: a body that is not a chat completion stops the run."""
@@ -348,7 +351,7 @@ class LLM:
         if call.input_tokens and sent >= 1000 and call.input_tokens >= TRUNCATION_RATIO * sent:
             self.token_ratio = max(self.token_ratio, min(call.input_tokens / sent, 3.0))
 
-    def _request(self, messages: list[dict], schema: dict, rung: str) -> dict[str, Any]:
+    def _request(self, messages: list[JSON], schema: JSON, rung: str) -> JSON:
         kwargs: dict[str, Any] = {"model": self.model, "messages": messages, **self.params}
         if rung == "json_schema":
             kwargs["response_format"] = {

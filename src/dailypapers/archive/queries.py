@@ -103,11 +103,12 @@ class Queries:
 
     def _newest(self, columns: str, arxiv_id: str) -> sqlite3.Row | None:
         """The newest stored document row of a paper (highest version, then latest parse)."""
-        return self.db.execute(
+        row: sqlite3.Row | None = self.db.execute(
             f"SELECT {columns} FROM documents WHERE id=? ORDER BY "
             "CAST(substr(version, 2) AS INTEGER) DESC, parsed_at DESC LIMIT 1",
             (arxiv_id,),
         ).fetchone()
+        return row
 
     def analysis(
         self,

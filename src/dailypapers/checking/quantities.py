@@ -84,7 +84,7 @@ class Number:
     @property
     def tolerance(self) -> float:
         """How far a paper's number may be from an approximate one ("约 15%" ~ 14.7%)."""
-        return 0.5 * 10 ** (-self.decimals) * self.scale
+        return float(0.5 * 10 ** (-self.decimals) * self.scale)
 
 
 def numbers(text: str, *, skip_references: bool = True) -> list[Number]:

@@ -81,7 +81,7 @@ def one_line_errors(fn: F) -> F:
         except Exception as e:
             if os.environ.get("DAILYPAPERS_DEBUG") == "1":
                 raise
-            from dailypapers.archive.store import storage_error
+            from dailypapers.archive.queries import storage_error
 
             e = storage_error(e) or e
             if isinstance(e, DailyPapersError):

@@ -33,6 +33,11 @@ disk is full; 6 a folder or file cannot be written; 130 interrupted.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from dailypapers.core.models import Call
+
 
 class DailyPapersError(Exception):
     """Base class; carries optional context shown in the one-line message."""
@@ -56,7 +61,7 @@ class DailyPapersError(Exception):
     def __str__(self) -> str:
         return self.message
 
-    def __reduce__(self) -> tuple:
+    def __reduce__(self) -> tuple[Any, ...]:
         """Whole across processes (a parse fails in a worker): message and context."""
         return (type(self), (self.message,), self.__dict__)
 
@@ -114,7 +119,7 @@ class FutureDate(FetchError):
 
 
 class RateLimited(FetchError):
-    def __init__(self, message: str, *, retry_after: float | None = None, **kw) -> None:
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw: Any) -> None:
         super().__init__(message, **kw)
         self.retry_after = retry_after
 
@@ -142,9 +147,9 @@ class WorkerCrashed(DailyPapersError):
 class LLMError(DailyPapersError):
     """`calls` holds the requests made before it failed, so their cost is still recorded."""
 
-    def __init__(self, message: str, **kw) -> None:
+    def __init__(self, message: str, **kw: Any) -> None:
         super().__init__(message, **kw)
-        self.calls: list = []
+        self.calls: list[Call] = []
 
 
 class LLMUnavailable(LLMError):
@@ -155,7 +160,12 @@ class ContextTooLong(LLMError):
     """What the server said of its context: its limit and our prompt's size, when stated."""
 
     def __init__(
-        self, message: str, *, limit: int | None = None, prompt_tokens: int | None = None, **kw
+        self,
+        message: str,
+        *,
+        limit: int | None = None,
+        prompt_tokens: int | None = None,
+        **kw: Any,
     ) -> None:
         super().__init__(message, **kw)
         self.limit = limit

@@ -14,7 +14,7 @@ from dailypapers.core.errors import FetchError, FutureDate, NotFound
 from dailypapers.core.ids import valid_id
 from dailypapers.core.models import HubRepo, HubResources, Paper
 from dailypapers.core.periods import Period
-from dailypapers.sources.net import Net, expect
+from dailypapers.sources.net import Net, Params, expect
 
 PAGE_LIMIT = 100  # the API answers 400 above this
 MAX_PAGES = 60  # 6,000 papers: more than any month has had
@@ -140,7 +140,7 @@ async def hub_resources(net: Net, arxiv_id: str) -> HubResources:
     found: dict[str, list[HubRepo]] = {}
     for kind in HUB_KINDS:
         url = f"{net.settings.hf_endpoint.rstrip('/')}/api/{kind}"
-        query = {"filter": f"arxiv:{arxiv_id}", "sort": "likes", "direction": -1}
+        query: Params = {"filter": f"arxiv:{arxiv_id}", "sort": "likes", "direction": -1}
         resp = await net.get("hf", url, {**query, "limit": HUB_SHOWN})
         expect(resp, "Hugging Face", missing=f"Hugging Face has no {kind} API at {resp.url}")
         try:

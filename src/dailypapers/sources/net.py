@@ -37,6 +37,7 @@ log = logging.getLogger("dailypapers")
 MB = 1 << 20
 MAX_BYTES = {"hf": 20 * MB, "arxiv": 60 * MB, "arxiv_api": 10 * MB}  # arXiv's PDFs: 50 MB
 MAX_REDIRECTS = 10
+Params = dict[str, str | int]  # a query string
 
 
 @functools.cache
@@ -222,7 +223,7 @@ class Net:
         return sum(s.retries for s in self.services.values())
 
     async def get(
-        self, service: str, url: str, params: dict | None = None, max_bytes: int | None = None
+        self, service: str, url: str, params: Params | None = None, max_bytes: int | None = None
     ) -> httpx.Response:
         """GET with pacing and bounded retries; the caller judges any final status.
 
@@ -257,7 +258,7 @@ class Net:
         raise AssertionError("unreachable")  # tenacity returns or raises
 
     async def _attempt(
-        self, svc: Service, url: str, params: dict | None, cap: int, n: int
+        self, svc: Service, url: str, params: Params | None, cap: int, n: int
     ) -> httpx.Response:
         """Try `n`: the response if it is final, else _Again saying how long to wait."""
         try:
@@ -287,7 +288,7 @@ class Net:
         )
 
     async def _send(
-        self, svc: Service, url: str, params: dict | None, max_bytes: int
+        self, svc: Service, url: str, params: Params | None, max_bytes: int
     ) -> httpx.Response:
         async with svc.sem:
             await svc.wait_turn()

@@ -24,6 +24,7 @@ from dailypapers.reading.pdf.lines import Line, Page, Run
 
 # PDFium is not thread-safe: one document is open at a time in this process.
 PDFIUM = threading.Lock()
+Box = tuple[float, float, float, float]  # left, bottom, right, top
 
 _INVISIBLE_MODES = (3, 7)  # text render modes that paint nothing
 _BOLD_NAMES = ("bold", "medi", "cmbx", "black", "heavy", "semibold", "demi", "tb", "-b")
@@ -90,7 +91,7 @@ def read_page(pdf: pdfium.PdfDocument, index: int) -> Page:
     return Page(index, width, height, visible, sum(len(ln.text) for ln in hidden))
 
 
-def _figure_boxes(page: pdfium.PdfPage, area: float) -> list[tuple[float, float, float, float]]:
+def _figure_boxes(page: pdfium.PdfPage, area: float) -> list[Box]:
     """Boxes of embedded images and form XObjects (an included PDF figure): text drawn inside
     them is figure text, not prose. A form covering most of the page is a page wrapper."""
     boxes = []
@@ -106,7 +107,7 @@ class _CharReader:
     """Walks a text page's characters once, grouping them into runs (one font, one size)
     and runs into lines at PDFium's line breaks."""
 
-    def __init__(self, textpage: object, width: float, height: float, figures: list) -> None:
+    def __init__(self, textpage: object, width: float, height: float, figures: list[Box]) -> None:
         self.tp = textpage
         self.width, self.height, self.figures = width, height, figures
         self.fonts: dict[int | None, tuple[float, bool, bool, bool]] = {}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from dailypapers.reading.pdf.lines import Line, Page
@@ -447,7 +447,9 @@ def float_regions(
     return tables, figures
 
 
-def _run(lines: Sequence[Line], at: int, step: int, ok, skip: set[int]) -> list[int]:
+def _run(
+    lines: Sequence[Line], at: int, step: int, ok: Callable[[Line], bool], skip: set[int]
+) -> list[int]:
     out: list[int] = []
     j = at + step
     page = lines[at].page
