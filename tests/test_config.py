@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import pytest
 
-from dailypapers.core.config import configuration_table, load_settings
+from dailypapers.core.config import (
+    Section,
+    Settings,
+    configuration_table,
+    load_settings,
+    setting,
+)
 from dailypapers.core.errors import ConfigError
 
 
@@ -76,3 +83,49 @@ def test_every_analysis_field_is_described_in_the_schema_the_llm_gets() -> None:
         "Analysis.innovations.evidence",
         "Analysis.results.evidence",
     }, missing
+
+
+class Hook(Section):
+    kind: Literal["feishu", "slack"] = setting("slack", "", "the platform")
+    url: str = setting(..., "", "the webhook's URL")
+    approve: bool = setting(False, "", "wait for `dailypapers approve`")
+
+
+class Web(Section):
+    port: int = setting(8000, "DAILYPAPERS_WEB_PORT", "port", ge=1, le=65535)
+
+
+class Sectioned(Settings):
+    """Settings with a section and named sections, as a program extending the library
+    declares them (delivery's channels are named sections)."""
+
+    web: Web = Web()
+    hooks: dict[str, Hook] = {}
+
+
+def test_config_file_sections_are_typed_and_checked(clean_env, monkeypatch) -> None:
+    clean_env.mkdir(parents=True)
+    config = clean_env / "config.toml"
+    config.write_text(
+        'lang = "en"\n[web]\nport = 9000\n'
+        '[hooks.team-feishu]\nkind = "feishu"\nurl = "https://open.feishu.cn/hook/x"\n'
+        '[hooks.mine]\nurl = "https://hooks.slack.com/x"\napprove = true\n'
+    )
+    s = load_settings(schema=Sectioned)
+    assert isinstance(s, Sectioned) and s.lang == "en" and s.web.port == 9000
+    assert s.hooks["team-feishu"].kind == "feishu" and s.hooks["mine"].approve
+    monkeypatch.setenv("DAILYPAPERS_WEB_PORT", "9100")  # a section's variable wins
+    assert load_settings(schema=Sectioned).web.port == 9100  # type: ignore[attr-defined]
+    config.write_text('[hooks.team]\nkind = "feishu"\nurll = "https://x"\n')
+    with pytest.raises(ConfigError, match=r"hooks\.team\.url"):
+        load_settings(schema=Sectioned)
+    config.write_text('[hooks.team]\nkind = "fax"\nurl = "https://x"\n')
+    with pytest.raises(ConfigError, match=r"invalid setting hooks\.team\.kind"):
+        load_settings(schema=Sectioned)
+
+
+def test_sections_are_in_the_generated_table() -> None:
+    table = configuration_table(Sectioned)
+    assert "| `DAILYPAPERS_WEB_PORT` (`[web] port`) | `8000` | port |" in table
+    assert "| `[hooks.NAME] url` | — | the webhook's URL |" in table
+    assert "| `[hooks.NAME] approve` | `False` | wait for `dailypapers approve` |" in table

@@ -6,12 +6,13 @@ only waiting is virtual (a fake clock passed to Net)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 
 import pytest
 
 from dailypapers.core.config import Settings, load_settings
-from dailypapers.core.errors import RateLimited
+from dailypapers.core.errors import RateLimited, ServiceUnreachable
 from dailypapers.sources.net import Net
 
 from servers import FakeClock, LocalServer, Reply
@@ -20,9 +21,9 @@ from servers import FakeClock, LocalServer, Reply
 def starts(caplog, service: str) -> list[int]:
     """Virtual start times (ms) of the requests to a service, from Net's debug log."""
     return [
-        round(r.args[1] * 1000)
+        round(r.args[2] * 1000)
         for r in caplog.records
-        if r.msg.startswith("%s: request at") and r.args[0] == service
+        if r.msg.startswith("%s: %s at") and r.args[0] == service
     ]
 
 
@@ -101,3 +102,48 @@ def test_a_retry_after_too_long_is_not_waited_for() -> None:
     with pytest.raises(RateLimited) as caught:
         run([("hf", "/api/daily_papers")], reply, hf_delay=0.0, max_retry_after=60.0)
     assert caught.value.status == 429 and caught.value.retry_after == 7200
+
+
+def post_to(replies: list[Reply], posts: int, timeout: float = 5.0) -> tuple[list, list, float]:
+    """`posts` JSON messages to a registered service (2 s apart) whose server answers
+    `replies` first, then 200: the bodies it received, the results, the virtual time."""
+    received: list[dict] = []
+
+    def handle(path: str, query, body: bytes) -> Reply:
+        received.append(json.loads(body))
+        return replies.pop(0) if replies else Reply(200, b'{"ok": true}')
+
+    server = LocalServer(handle)
+    clock = FakeClock()
+
+    async def go() -> list:
+        settings = load_settings().model_copy(update={"http_timeout": timeout})
+        async with Net(settings, clock=clock) as net:
+            net.register("chat", "Chat", 2.0)
+            sent = [
+                net.post("chat", f"{server.url}/hook", json={"n": i, "text": "今日论文"})
+                for i in range(posts)
+            ]
+            return await asyncio.gather(*sent, return_exceptions=True)
+
+    try:
+        results = asyncio.run(go())
+    finally:
+        server.close()
+    return received, results, clock.t
+
+
+def test_post_to_a_registered_service_is_paced_and_retried_on_429() -> None:
+    replies = [Reply(429, b"too frequent", {"Retry-After": "5"})]
+    received, results, elapsed = post_to(replies, 3)
+    assert [r.status_code for r in results] == [200, 200, 200]
+    assert sorted(m["n"] for m in received) == [0, 0, 1, 2]  # the refused one once more
+    assert received[0]["text"] == "今日论文"
+    assert elapsed >= 5  # the Retry-After, in virtual time
+
+
+def test_a_post_without_an_answer_is_not_sent_again() -> None:
+    """It may have arrived: a second copy in a chat group is worse than a missing one."""
+    received, results, _ = post_to([Reply(200, b"{}", delay=1.5)], 1, timeout=0.5)
+    assert len(received) == 1
+    assert isinstance(results[0], ServiceUnreachable) and "not sent again" in str(results[0])

@@ -1,16 +1,19 @@
 """Settings, resolved once per run: CLI options over environment over config file over defaults.
 
-The config file is `$DAILYPAPERS_HOME/config.toml` with the same keys as the fields below."""
+The config file is `$DAILYPAPERS_HOME/config.toml` with the same keys as the fields below,
+and a table for each section (`[name]`, or `[name.KEY]` for named ones, see `Section`). One
+typed model; the README's table is generated from it."""
 
 from __future__ import annotations
 
 import os
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_origin
 
 import platformdirs
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import PydanticUndefined
 
 from dailypapers.core.errors import ConfigError
 
@@ -150,29 +153,73 @@ class Settings(BaseModel):
         return self.home / "dailypapers.db"
 
 
-ENV: dict[str, str] = {
-    name: str(field.json_schema_extra["env"])
-    for name, field in Settings.model_fields.items()
-    if isinstance(field.json_schema_extra, dict)
-}
+class Section(BaseModel):
+    """A table of config.toml: `[name]` for a field of the settings typed as a section, and
+    `[name.KEY]`, as many as wanted, for a field typed `dict[str, <section>]` (delivery
+    channels, reader profiles). Its fields are declared with `setting` like the top level's;
+    a key it does not know is refused."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
-def configuration_table() -> str:
+def section_of(annotation: Any) -> tuple[type[Section], bool] | None:
+    """The section a field holds, and whether it holds named ones (a dict of them)."""
+    if isinstance(annotation, type) and issubclass(annotation, Section):
+        return annotation, False
+    args = get_args(annotation)
+    if get_origin(annotation) is dict and len(args) == 2 and section_of(args[1]):
+        return args[1], True
+    return None
+
+
+def env_vars(model: type[BaseModel] = Settings, prefix: str = "") -> dict[str, str]:
+    """Each setting's environment variable, by its dotted name (`lang`, `web.port`); the
+    fields of named sections have none (their tables are the place)."""
+    found: dict[str, str] = {}
+    for name, field in model.model_fields.items():
+        extra = field.json_schema_extra
+        if isinstance(extra, dict) and extra.get("env"):
+            found[prefix + name] = str(extra["env"])
+        held = section_of(field.annotation)
+        if held and not held[1]:
+            found.update(env_vars(held[0], f"{prefix}{name}."))
+    return found
+
+
+ENV = env_vars()
+
+
+def configuration_table(model: type[BaseModel] = Settings) -> str:
     """The README's configuration table, made from the fields (a test keeps them equal)."""
     rows = [
         "| variable | default | meaning |",
         "|---|---|---|",
         f"| `{ENV_HOME}` | platform data dir (`~/.local/share/dailypapers`) | archive, reports, "
         "log |",
+        *_rows(model, None),
+        "| `DAILYPAPERS_DEBUG` | — | `1` shows tracebacks instead of one-line errors |",
     ]
-    for field in Settings.model_fields.values():
+    return "\n".join(rows) + "\n"
+
+
+def _rows(model: type[BaseModel], table: str | None) -> list[str]:
+    rows: list[str] = []
+    for name, field in model.model_fields.items():
+        held = section_of(field.annotation)
+        if held:
+            section, named = held
+            rows += _rows(section, f"[{name}.NAME]" if named else f"[{name}]")
+            continue
         extra = field.json_schema_extra
         if not isinstance(extra, dict):
             continue
-        shown = extra["shown"] or ("—" if field.default is None else f"`{field.default}`")
-        rows.append(f"| `{extra['env']}` | {shown} | {field.description} |")
-    rows.append("| `DAILYPAPERS_DEBUG` | — | `1` shows tracebacks instead of one-line errors |")
-    return "\n".join(rows) + "\n"
+        key = f"{table} {name}" if table else name
+        variable = f"`{extra['env']}`" if extra.get("env") else f"`{key}`"
+        if extra.get("env") and table:
+            variable += f" (`{key}`)"
+        default = "—" if field.default in (None, PydanticUndefined) else f"`{field.default}`"
+        rows.append(f"| {variable} | {extra['shown'] or default} | {field.description} |")
+    return rows
 
 
 def default_home() -> Path:
@@ -180,14 +227,20 @@ def default_home() -> Path:
     return Path(env) if env else Path(platformdirs.user_data_dir("dailypapers"))
 
 
-def load_settings(**overrides: Any) -> Settings:
-    """Build the settings for this run; `overrides` are CLI options (None means not given)."""
+def load_settings(*, schema: type[Settings] = Settings, **overrides: Any) -> Settings:
+    """Build the settings for this run; `overrides` are CLI options (None means not given).
+    `schema` is the settings' model (a program embedding the library may extend it)."""
     home = Path(overrides.pop("home", None) or default_home())
     values: dict[str, Any] = {"home": home}
-    values.update(_read_config_file(home / "config.toml"))
-    for field, var in ENV.items():
+    values.update(_read_config_file(home / "config.toml", schema))
+    env = env_vars(schema)
+    for dotted, var in env.items():
         if os.environ.get(var):
-            values[field] = os.environ[var]
+            *tables, field = dotted.split(".")
+            place = values
+            for table in tables:
+                place = place.setdefault(table, {})
+            place[field] = os.environ[var]
     values.update({k: v for k, v in overrides.items() if v is not None})
     for field, allowed, what in (
         ("lang", ("zh", "en"), "language"),
@@ -196,23 +249,23 @@ def load_settings(**overrides: Any) -> Settings:
         if field in values and values[field] not in allowed:
             raise ConfigError(f"unknown {what} {values[field]!r}: use {', '.join(allowed)}")
     try:
-        return Settings(**values)
+        return schema(**values)
     except ValidationError as e:
         err = e.errors()[0]
         field = ".".join(str(p) for p in err["loc"])
         raise ConfigError(
-            f"invalid setting {field}: {err['msg']} (check {ENV.get(field, field)} or config.toml)"
+            f"invalid setting {field}: {err['msg']} (check {env.get(field, field)} or config.toml)"
         ) from None
 
 
-def _read_config_file(path: Path) -> dict[str, Any]:
+def _read_config_file(path: Path, model: type[BaseModel]) -> dict[str, Any]:
     if not path.exists():
         return {}
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as e:
         raise ConfigError(f"cannot read config file {path}: {e}") from None
-    unknown = set(data) - set(Settings.model_fields)
+    unknown = set(data) - set(model.model_fields)
     if unknown:
         raise ConfigError(f"unknown keys in {path}: {', '.join(sorted(unknown))}")
     return data

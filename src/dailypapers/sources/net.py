@@ -1,7 +1,8 @@
 """Polite HTTP: one httpx client, with pacing, a connection limit and retries per service.
 
-Each service (HF, arXiv pages, arXiv API) keeps its own clock, so a 429 from one slows
-only that one. `Retry-After` is honoured up to `max_retry_after`; beyond that we give up
+Each service (HF, arXiv pages, arXiv API, and any a caller registers, such as a chat
+platform's webhook) keeps its own clock, so a 429 from one slows only that one.
+`Retry-After` is honoured up to `max_retry_after`; beyond that we give up
 with RateLimited rather than sleep for an hour. Redirects are followed only within the host
 asked, a loop is an error, and no body may exceed its kind's size cap: a hostile or broken
 server cannot send us elsewhere or fill the memory.
@@ -15,11 +16,12 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import functools
+import json as _json
 import logging
 import ssl
 import time
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
@@ -35,7 +37,6 @@ from dailypapers.core.errors import (
 
 log = logging.getLogger("dailypapers")
 MB = 1 << 20
-MAX_BYTES = {"hf": 20 * MB, "arxiv": 60 * MB, "arxiv_api": 10 * MB}  # arXiv's PDFs: 50 MB
 MAX_REDIRECTS = 10
 Params = dict[str, str | int]  # a query string
 
@@ -91,12 +92,29 @@ def expect(
     return resp
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    """A request as it is sent on each try: GETs are asked again after any failure; a POST
+    only when it cannot have arrived (no connection) or the server said so (429, 5xx)."""
+
+    method: str
+    url: str
+    params: Params | None = None
+    body: bytes | None = None
+    headers: dict[str, str] | None = None
+
+    @property
+    def idempotent(self) -> bool:
+        return self.method == "GET"
+
+
 @dataclass
 class Service:
     name: str
     interval: float
     connections: int
     clock: Clock
+    max_bytes: int = MB  # the largest answer read
     next_slot: float = 0.0
     requests: int = 0
     retries: int = 0
@@ -199,11 +217,24 @@ class Net:
             limits=httpx.Limits(max_connections=16),
             verify=tls(),
         )
-        self.services = {
-            "hf": Service("Hugging Face", settings.hf_delay, 4, self.clock),
-            "arxiv": Service("arXiv", settings.arxiv_delay, 4, self.clock),
-            "arxiv_api": Service("arXiv API", settings.arxiv_api_delay, 1, self.clock),
-        }
+        self.services: dict[str, Service] = {}
+        self.register("hf", "Hugging Face", settings.hf_delay, connections=4, max_bytes=20 * MB)
+        # arXiv's PDFs are at most 50 MB
+        self.register("arxiv", "arXiv", settings.arxiv_delay, connections=4, max_bytes=60 * MB)
+        self.register("arxiv_api", "arXiv API", settings.arxiv_api_delay, max_bytes=10 * MB)
+
+    def register(
+        self,
+        key: str,
+        name: str,
+        interval: float,
+        *,
+        connections: int = 1,
+        max_bytes: int = MB,
+    ) -> None:
+        """A service with its own pacing (requests start `interval` s apart), connection
+        limit, answer size cap and back-off: a delivery channel registers its platform."""
+        self.services[key] = Service(name, interval, connections, self.clock, max_bytes)
 
     async def __aenter__(self) -> Net:
         return self
@@ -225,14 +256,36 @@ class Net:
     async def get(
         self, service: str, url: str, params: Params | None = None, max_bytes: int | None = None
     ) -> httpx.Response:
-        """GET with pacing and bounded retries; the caller judges any final status.
+        """GET with pacing and bounded retries; the caller judges any final status."""
+        return await self.send(service, Outgoing("GET", url, params), max_bytes)
 
-        A service we could not connect to at all is not tried again in this run, so a day
+    async def post(
+        self,
+        service: str,
+        url: str,
+        *,
+        json: Any = None,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        params: Params | None = None,
+    ) -> httpx.Response:
+        """POST `json` (or `body`) with the service's pacing; retried only where it cannot
+        arrive twice (see `Outgoing`). The caller judges the final status."""
+        if json is not None:
+            body = _json.dumps(json, ensure_ascii=False).encode()
+            headers = {"Content-Type": "application/json; charset=utf-8", **(headers or {})}
+        return await self.send(service, Outgoing("POST", url, params, body, headers))
+
+    async def send(
+        self, service: str, out: Outgoing, max_bytes: int | None = None
+    ) -> httpx.Response:
+        """A service we could not connect to at all is not tried again in this run, so a day
         with arXiv down falls back to abstracts at once instead of retrying every paper."""
         svc = self.services[service]
+        url = out.url
         if svc.down:
             raise ServiceUnreachable(f"{svc.down} (not retried in this run)", url=url)
-        cap = max_bytes or MAX_BYTES[service]
+        cap = max_bytes or svc.max_bytes
 
         def before_sleep(state: RetryCallState) -> None:
             again = _again(state)
@@ -252,19 +305,24 @@ class Net:
             async for attempt in retrying:
                 with attempt:
                     n = attempt.retry_state.attempt_number
-                    return await self._attempt(svc, url, params, cap, n)
+                    return await self._attempt(svc, out, cap, n)
         except _Again as last:
+            if last.error is not None and last.final:  # a POST that may have arrived
+                raise ServiceUnreachable(
+                    f"{svc.name} did not answer {out.method} {url} "
+                    f"({type(last.error).__name__}); it may have arrived: not sent again",
+                    url=url,
+                ) from None
             return self._give_up(svc, url, last)
         raise AssertionError("unreachable")  # tenacity returns or raises
 
-    async def _attempt(
-        self, svc: Service, url: str, params: Params | None, cap: int, n: int
-    ) -> httpx.Response:
+    async def _attempt(self, svc: Service, out: Outgoing, cap: int, n: int) -> httpx.Response:
         """Try `n`: the response if it is final, else _Again saying how long to wait."""
         try:
-            resp = await self._send(svc, url, params, cap)
+            resp = await self._send(svc, out, cap)
         except (httpx.TimeoutException, httpx.TransportError) as e:
-            raise _Again(backoff(n), error=e) from None
+            unsent = isinstance(e, httpx.ConnectError | httpx.ConnectTimeout)
+            raise _Again(backoff(n), error=e, final=not (out.idempotent or unsent)) from None
         if resp.status_code in (429, 503):
             told = retry_after_seconds(resp.headers.get("Retry-After"))
             wait = told if told is not None else backoff(n)
@@ -287,14 +345,15 @@ class Net:
             retry_after=last.wait,
         )
 
-    async def _send(
-        self, svc: Service, url: str, params: Params | None, max_bytes: int
-    ) -> httpx.Response:
+    async def _send(self, svc: Service, out: Outgoing, max_bytes: int) -> httpx.Response:
+        url = out.url
         async with svc.sem:
             await svc.wait_turn()
             svc.requests += 1
-            log.debug("%s: request at %.3f s: %s", svc.name, self.clock.now(), url)
-            request = self.client.build_request("GET", url, params=params)
+            log.debug("%s: %s at %.3f s: %s", svc.name, out.method, self.clock.now(), url)
+            request = self.client.build_request(
+                out.method, url, params=out.params, content=out.body, headers=out.headers
+            )
             seen = {str(request.url)}
             for _ in range(MAX_REDIRECTS):
                 resp = await self.client.send(request, stream=True)
