@@ -67,3 +67,23 @@ def test_the_write_side_upgrades_it_and_loses_nothing(clean_env, recordings) -> 
     assert not [p for p in server.paths() if p.startswith(("/html/", "/pdf/"))]
     with sqlite3.connect(load_settings().db_path) as conn:
         assert conn.execute("SELECT count(*) FROM runs").fetchone()[0] == 3
+
+
+def test_one_archive_serves_many_threads_each_on_its_own_connection(clean_env) -> None:
+    """What a web server does: one Archive, a request per thread."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from dailypapers.api import render
+
+    db = first_release_home(clean_env)
+    with Archive(db) as archive:
+
+        def page(i: int) -> tuple[int, int]:
+            report = archive.report(DAY, "day", "zh")
+            assert report is not None
+            return id(archive.db), len(render(report, "html"))
+
+        with ThreadPoolExecutor(4) as pool:
+            pages = list(pool.map(page, range(16)))
+        assert len({size for _, size in pages}) == 1  # the same page every time
+        assert 1 < len({conn for conn, _ in pages}) <= 4  # a connection per thread

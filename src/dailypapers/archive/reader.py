@@ -14,11 +14,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dailypapers.archive.queries import Connection, Queries, storage_error, unpack
-from dailypapers.core.config import Lang
-from dailypapers.core.models import ReportKind
 
-if TYPE_CHECKING:
-    from dailypapers.core.models import HubResources, Paper, PaperResult, Provenance
+if TYPE_CHECKING:  # `history` never builds the models
+    from dailypapers.core.config import Lang
+    from dailypapers.core.models import HubResources, Paper, PaperResult, Provenance, ReportKind
     from dailypapers.report.models import DayParagraph, Report
 
 
@@ -57,8 +56,11 @@ class Archive(Queries):
 
     def _open(self) -> sqlite3.Connection:
         try:
-            db = sqlite3.connect(
-                f"{self.path.resolve().as_uri()}?mode=ro", uri=True, factory=Connection
+            db = sqlite3.connect(  # used by its thread only; closed by whichever closes
+                f"{self.path.resolve().as_uri()}?mode=ro",
+                uri=True,
+                factory=Connection,
+                check_same_thread=False,
             )
         except sqlite3.Error as e:
             raise storage_error(e, self.path) or e from None
