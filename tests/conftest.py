@@ -19,7 +19,8 @@ import typer
 from click.testing import CliRunner, Result
 
 from dailypapers.archive.store import Store
-from dailypapers.cli.app import app, run_async
+from dailypapers.cli.app import app
+from dailypapers.cli.shared import run_async
 from dailypapers.core.config import ENV, ENV_HOME, load_settings
 from dailypapers.report.models import Report
 from dailypapers.run.events import Stats

@@ -13,7 +13,7 @@ from functools import cache
 from dailypapers.checking.grounding import PaperIndex, ground, specific_names, squash
 from dailypapers.checking.quantities import numbers
 from dailypapers.core.models import Analysis, Document
-from dailypapers.reading.html import parse_html
+from dailypapers.reading.html.parse import parse_html
 from dailypapers.reading.pdf.parse import parse_pdf
 
 from servers import FIXTURES

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dailypapers.core.models import Document
-from dailypapers.reading.html import parse_html
+from dailypapers.reading.html.parse import parse_html
 from dailypapers.reading.pdf.parse import parse_pdf
 
 FIXTURES = Path(__file__).parent / "fixtures"

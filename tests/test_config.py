@@ -59,7 +59,7 @@ def test_readme_configuration_table_is_generated_from_the_settings() -> None:
 
 
 def test_every_analysis_field_is_described_in_the_schema_the_llm_gets() -> None:
-    from dailypapers.analysing.llm import strict_schema
+    from dailypapers.analysing.answers import strict_schema
     from dailypapers.core.models import Analysis
 
     missing: list[str] = []

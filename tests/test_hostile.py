@@ -13,7 +13,7 @@ from pypdf.generic import ArrayObject, DecodedStreamObject, NameObject
 from dailypapers.analysing.prompting import fence_safe, pack, user_message
 from dailypapers.core.escape import markdown_text, strip_controls
 from dailypapers.core.models import Paper
-from dailypapers.reading.html import parse_html
+from dailypapers.reading.html.parse import parse_html
 from dailypapers.reading.pdf.parse import parse_pdf
 
 from conftest import DAY, DAY_IDS, run_cli

@@ -8,7 +8,7 @@ import pytest
 
 from dailypapers.core.errors import ConversionFailed
 from dailypapers.core.models import estimate_tokens
-from dailypapers.reading.html import parse_html
+from dailypapers.reading.html.parse import parse_html
 
 from servers import FIXTURES
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from dailypapers.analysing.llm import extract_json, strict_schema
+from dailypapers.analysing.answers import extract_json, strict_schema
 from dailypapers.analysing.prompting import pack, user_message
 from dailypapers.archive.store import Store
 from dailypapers.core.config import load_settings

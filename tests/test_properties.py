@@ -16,7 +16,7 @@ from dailypapers.checking.grounding import ground, numbers
 from dailypapers.core.errors import DailyPapersError
 from dailypapers.core.escape import markdown_text, strip_controls
 from dailypapers.core.models import Analysis, Document, Paper, PaperResult
-from dailypapers.reading.html import parse_html
+from dailypapers.reading.html.parse import parse_html
 from dailypapers.reading.pdf.parse import parse_pdf
 from dailypapers.report.models import Report
 from dailypapers.report.render import render

@@ -17,11 +17,9 @@ repair round sends the error back. Retries on 429/5xx/timeouts wait on the sessi
 from __future__ import annotations
 
 import asyncio
-import copy
 import functools
 import importlib
 import json
-import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -29,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from dailypapers.analysing.answers import extract_json, strict_schema
 from dailypapers.analysing.refusals import (
     api_message,
     context_error,
@@ -63,67 +62,6 @@ class ServerMemory(Protocol):
     def llm_server(self, base_url: str, model: str) -> ServerProfile: ...
 
     def save_llm_server(self, base_url: str, model: str, profile: ServerProfile) -> None: ...
-
-
-@functools.cache
-def strict_schema(model: type[BaseModel]) -> dict[str, Any]:
-    """A JSON schema every server accepts: refs inlined, all fields required, nullable via
-    a type list, no additional properties, no length/pattern/format keywords. Made once per
-    model (pydantic takes milliseconds to build it) and shared: callers never change it."""
-    raw = model.model_json_schema()
-    defs = raw.pop("$defs", {})
-
-    def fix(node: Any) -> Any:
-        if isinstance(node, list):
-            return [fix(n) for n in node]
-        if not isinstance(node, dict):
-            return node
-        if "$ref" in node:
-            return fix(copy.deepcopy(defs[node["$ref"].split("/")[-1]]))
-        node = {k: fix(v) for k, v in node.items() if k not in _DROP}
-        options = node.get("anyOf")
-        if options and len(options) == 2 and {"type": "null"} in options:
-            other = next(o for o in options if o != {"type": "null"})
-            node.pop("anyOf")
-            if "type" in other and isinstance(other["type"], str) and len(other) == 1:
-                node["type"] = [other["type"], "null"]
-            else:
-                node["anyOf"] = [other, {"type": "null"}]
-        if node.get("type") == "object" and "properties" in node:
-            node["required"] = list(node["properties"])
-            node["additionalProperties"] = False
-        return node
-
-    fixed: dict[str, Any] = fix(raw)
-    return fixed
-
-
-_DROP = {
-    "title",
-    "default",
-    "minLength",
-    "maxLength",
-    "pattern",
-    "format",
-    "minItems",
-    "maxItems",
-    "minimum",
-    "maximum",
-    "examples",
-}
-
-
-def extract_json(content: str) -> Any:
-    """The JSON object in an answer, past `<think>` blocks, code fences and chatter."""
-    text = re.sub(r"<think>.*?</think>", "", content, flags=re.S | re.I)
-    text = re.sub(r"^.*?</think>", "", text, flags=re.S | re.I)  # opening tag in the prompt
-    fence = re.search(r"```(?:json)?\s*(\{.*\})\s*```", text, flags=re.S)
-    if fence:
-        text = fence.group(1)
-    start, end = text.find("{"), text.rfind("}")
-    if start < 0 or end < start:
-        raise ValueError("no JSON object in the answer")
-    return json.loads(text[start : end + 1])
 
 
 class LLM:

@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
 
-from dailypapers.analysing.llm import LLM, Outcome, strict_schema
+from dailypapers.analysing.answers import strict_schema
+from dailypapers.analysing.llm import LLM, Outcome
 from dailypapers.core.errors import ContextTooLong, LLMError
 from dailypapers.core.models import (
     AnalyserKind,

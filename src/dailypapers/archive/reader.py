@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from dailypapers.archive.queries import Connection, Queries, storage_error, unpack
 
 if TYPE_CHECKING:  # `history` never builds the models
-    from dailypapers.core.config import Lang
+    from dailypapers.core.kinds import Lang
     from dailypapers.core.models import HubResources, Paper, PaperResult, Provenance, ReportKind
     from dailypapers.report.models import DayParagraph, Report
 

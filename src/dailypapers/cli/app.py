@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-import functools
 import json
-import logging
-import os
 import sys
-from collections.abc import Callable, Coroutine, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.text import Text
 
+from dailypapers.cli.shared import (
+    emit,
+    err,
+    one_line_errors,
+    opened_archive,
+    opened_store,
+    out,
+    run_async,
+    runtime,
+    tell_warnings,
+)
 from dailypapers.core import periods
 from dailypapers.core.errors import (
     EXIT_PARTIAL,
@@ -31,8 +35,7 @@ from dailypapers.report.render import FORMATS
 
 if TYPE_CHECKING:
     from dailypapers.archive.reader import Archive
-    from dailypapers.archive.store import Store
-    from dailypapers.core.config import Lang, Settings
+    from dailypapers.core.kinds import Lang
     from dailypapers.core.models import Paper
     from dailypapers.report.models import Report
 
@@ -46,61 +49,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-out = Console()
-err = Console(stderr=True)
-F = TypeVar("F", bound=Callable[..., Any])
-T = TypeVar("T")
-
-
-def run_async(work: Coroutine[Any, Any, T]) -> T:
-    """asyncio.run, minus a cost of Python 3.11: restoring the Ctrl-C handler formats the main
-    task with its result (signal._int_to_enum), twice, and a day's report is slow to format."""
-    result: list[T] = []
-
-    async def main() -> None:
-        result.append(await work)
-
-    import asyncio
-
-    asyncio.run(main())
-    return result[0]
-
-
-def one_line_errors(fn: F) -> F:
-    """Errors become one line on stderr and a non-zero exit; DAILYPAPERS_DEBUG=1 re-raises."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except (typer.Exit, typer.Abort):
-            raise
-        except KeyboardInterrupt:
-            err.print("interrupted", highlight=False)
-            raise typer.Exit(Interrupted.exit_code) from None
-        except Exception as e:
-            if os.environ.get("DAILYPAPERS_DEBUG") == "1":
-                raise
-            from dailypapers.archive.queries import storage_error
-
-            e = storage_error(e) or e
-            if isinstance(e, DailyPapersError):
-                message = str(e)
-            else:
-                logging.getLogger("dailypapers").exception("internal error")
-                message = (
-                    f"internal error: {type(e).__name__}: {e} (please report it; "
-                    "DAILYPAPERS_DEBUG=1 shows the traceback)"
-                )
-            err.print(
-                Text.assemble(("error:", "bold red"), " ", terminal(message)),
-                highlight=False,
-                soft_wrap=True,
-            )
-            code = e.exit_code if isinstance(e, DailyPapersError) else 1
-            raise typer.Exit(code) from None
-
-    return wrapper  # type: ignore[return-value]
 
 
 def period_of(
@@ -326,11 +274,6 @@ def nothing_to_report(result: Report) -> str:
     )
 
 
-def tell_warnings(warnings: list[str]) -> None:
-    for warning in warnings:
-        err.print(terminal(f"warning: {warning}"), highlight=False, soft_wrap=True)
-
-
 @app.command()
 @one_line_errors
 def analyse(
@@ -445,62 +388,6 @@ def archived(archive: Archive, what: str, lang: Lang) -> Report:
 def check_format(fmt: str) -> None:
     if fmt not in FORMATS:
         raise UserError(f"unknown format {fmt!r}: use md, html or json")
-
-
-@contextmanager
-def opened_store(settings: Settings) -> Iterator[Store]:
-    from dailypapers.archive.store import Store
-
-    setup_logging(settings)
-    store = Store(settings.db_path)
-    try:
-        yield store
-    finally:
-        store.close()
-
-
-@contextmanager
-def opened_archive(settings: Settings) -> Iterator[Archive]:
-    from dailypapers.archive.reader import Archive
-
-    archive = Archive(settings.db_path)
-    try:
-        yield archive
-    finally:
-        archive.close()
-
-
-def runtime(ctx: typer.Context) -> dict[str, Any]:
-    """The clock and transport a program embedding the CLI hands it as click's `obj` (the
-    tests run whole days in virtual time this way); nothing for a user's run."""
-    obj = ctx.find_root().obj
-    return {k: v for k, v in (obj or {}).items() if k in ("clock", "transport")}
-
-
-def setup_logging(settings: Settings) -> None:
-    settings.home.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(settings.home / "dailypapers.log", encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-    logger = logging.getLogger("dailypapers")
-    logger.handlers[:] = [handler]
-    logger.setLevel(logging.INFO)
-
-
-def emit(
-    report: Report, fmt: str, output: str | None, settings: Settings, name: str, quiet: bool = False
-) -> None:
-    """Write the report where asked (see output.py), or to stdout with `-o -`, as it is
-    rendered."""
-    from dailypapers.cli.output import write_report
-    from dailypapers.report.render import render_pieces
-
-    pieces = render_pieces(report, fmt)
-    if output == "-":
-        sys.stdout.writelines(pieces)
-        return
-    path = write_report(pieces, Path(output) if output else settings.home / "reports" / name)
-    if not quiet:  # cron mails whatever a job prints
-        err.print(terminal(f"wrote {path}"), highlight=False)
 
 
 def main() -> None:

@@ -9,18 +9,17 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any, Literal, get_args, get_origin
+from typing import Any, get_args, get_origin
 
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import PydanticUndefined
 
 from dailypapers.core.errors import ConfigError
+from dailypapers.core.kinds import Lang, Policy
 
 ENV_HOME = "DAILYPAPERS_HOME"
 DEFAULT_OPENAI_URL = "https://api.openai.com/v1"
-Lang = Literal["zh", "en"]  # the report's language
-Policy = Literal["mark", "retry", "drop", "keep"]  # what becomes of an unverified item
 
 
 def default_workers() -> int:

@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, computed_field
 
-from dailypapers.core.config import Policy
+from dailypapers.core.kinds import Policy
 
 Source = Literal["html", "pdf", "abstract"]
 AnalyserKind = Literal["llm", "no-llm"]

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field, computed_field
 
-from dailypapers.core.config import Lang
+from dailypapers.core.kinds import Lang
 from dailypapers.core.models import AnalyserKind, ReportKind, Verdict
 from dailypapers.report.results import PaperResults
 

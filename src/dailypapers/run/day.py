@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from dailypapers.analysing.analysers import Analyser
 from dailypapers.archive.store import Store, pack_document, pack_source
 from dailypapers.checking.grounding import PaperIndex, ground
-from dailypapers.core.config import Lang, Policy
 from dailypapers.core.errors import (
     DailyPapersError,
     FetchError,
@@ -19,6 +18,7 @@ from dailypapers.core.errors import (
     LLMUnavailable,
     StorageError,
 )
+from dailypapers.core.kinds import Lang, Policy
 from dailypapers.core.models import (
     Analysis,
     Call,

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from dailypapers.core.config import Lang
+from dailypapers.core.kinds import Lang
 from dailypapers.core.models import AnalyserKind, Call, ReportKind
 
 if TYPE_CHECKING:

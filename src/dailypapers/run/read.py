@@ -17,7 +17,7 @@ from dailypapers.core.errors import (
 )
 from dailypapers.core.models import Author, Document, Paper
 from dailypapers.core.workers import Workers
-from dailypapers.reading.html import parse_html
+from dailypapers.reading.html.parse import parse_html
 from dailypapers.reading.pdf.parse import parse_pdf
 from dailypapers.sources.arxiv import ArxivMeta, fetch_html, fetch_pdf, version_from_url
 from dailypapers.sources.net import Net
