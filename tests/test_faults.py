@@ -121,10 +121,14 @@ def test_output_through_a_symlink_keeps_the_link(recordings, tmp_path) -> None:
     assert link.is_symlink() and "## 📄" in target.read_text()
 
 
-def test_output_to_a_directory_is_an_error(recordings, tmp_path) -> None:
+def test_output_to_a_directory_is_refused_before_any_request(recordings, tmp_path) -> None:
+    _, server = recordings
     res = invoke("report", DAY, "--top", "2", "--no-llm", "-o", str(tmp_path))
-    assert res.exit_code == 2 and "is a directory" in one_error_line(res)
+    assert res.exit_code == 2 and "is a folder: give a file name" in one_error_line(res)
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    res = invoke("report", DAY, "--no-llm", "-o", str(tmp_path / "missing" / "day.md"))
+    assert res.exit_code == 2 and "does not exist" in one_error_line(res)
+    assert server.paths() == []  # nothing asked, nothing paid
 
 
 def test_reports_follow_the_umask(recordings, tmp_path) -> None:

@@ -232,10 +232,10 @@ def test_min_upvotes_and_top(recordings) -> None:
 def test_filtered_reports_keep_the_full_one_and_say_what_they_show(recordings, clean_env) -> None:
     day = "2026-02-19"  # 21 papers, read from their abstracts: cheap to run in full
     cli("report", day, "--quiet", "--lang", "en")
-    full = (clean_env / "reports" / f"{day}.en.md").read_text()
+    full = (clean_env / "reports" / f"{day}.no-llm.en.md").read_text()
     cli("report", day, "--top", "5", "--min-upvotes", "1", "--quiet", "--lang", "en")
-    assert (clean_env / "reports" / f"{day}.en.md").read_text() == full
-    filtered = (clean_env / "reports" / f"{day}.min1-top5.en.md").read_text()
+    assert (clean_env / "reports" / f"{day}.no-llm.en.md").read_text() == full
+    filtered = (clean_env / "reports" / f"{day}.no-llm.min1-top5.en.md").read_text()
     assert "**Filter**: the 5 most upvoted · 1+ upvotes (of 21 listed)" in filtered
     assert "**Filter**" not in full
     res = cli("report", day, "--min-upvotes", "100000", "--quiet", "-o", "-")

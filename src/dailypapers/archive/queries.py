@@ -78,6 +78,9 @@ class Connection(sqlite3.Connection):
             raise storage_error(e, self.path) or e from None
 
 
+ANALYSER = "CASE WHEN model = 'no-llm' THEN 'no-llm' ELSE 'llm' END"  # of an analyses row
+
+
 class Queries:
     """The reads both sides share, over `db`: the one connection of a `Store`, or the
     calling thread's own connection of an `Archive`."""
@@ -93,13 +96,17 @@ class Queries:
         return [Paper.model_validate(p) for p in json.loads(row[0])] if row else None
 
     def listings(self) -> list[sqlite3.Row]:
-        """Every archived period with its paper count and how many of those are analysed."""
-        return self.db.execute(
-            "SELECT period, kind, fetched_at, json_array_length(papers) AS n, "
-            "(SELECT count(DISTINCT a.id) FROM json_each(papers) AS p JOIN analyses AS a "
-            " ON a.id = json_extract(p.value, '$.id')) AS analysed "
-            "FROM listings ORDER BY period DESC"
+        """Every archived period with its paper count, and for each language and analyser
+        that wrote any of its papers' analyses, how many it wrote (a period nobody analysed
+        yet has one row, with lang and analyser NULL)."""
+        rows: list[sqlite3.Row] = self.db.execute(
+            "SELECT l.period, l.kind, l.fetched_at, json_array_length(l.papers) AS n, a.lang, "
+            f"{ANALYSER} AS analyser, count(DISTINCT a.id) AS analysed "
+            "FROM listings AS l JOIN json_each(l.papers) AS p "
+            "LEFT JOIN analyses AS a ON a.id = json_extract(p.value, '$.id') "
+            "GROUP BY l.period, l.kind, a.lang, analyser"
         ).fetchall()
+        return rows
 
     def _newest(self, columns: str, arxiv_id: str) -> sqlite3.Row | None:
         """The newest stored document row of a paper (highest version, then latest parse)."""
@@ -117,10 +124,15 @@ class Queries:
         model: str | None,
         prompt_version: str | None,
         lang: str,
+        analyser: str | None = None,
     ) -> PaperResult | None:
-        """A stored analysis; with model None, the newest of any model for that language."""
+        """A stored analysis; with model None, the newest of any model for that language
+        (of that `analyser`, llm or no-llm, when given)."""
         sql = "SELECT analysis, grounding, provenance FROM analyses WHERE id=? AND lang=?"
         args: list[Any] = [paper.id, lang]
+        if analyser is not None:
+            sql += f" AND {ANALYSER}=?"
+            args.append(analyser)
         for column, value in (
             ("version", version),
             ("model", model),
@@ -142,6 +154,28 @@ class Queries:
             provenance=Provenance.model_validate_json(row[2]),
             resources=self.hub_resources(paper.id),
         )
+
+    def analysed(self, ids: list[str], lang: str, analyser: str) -> int:
+        """How many of these papers have an analysis in this language by this analyser."""
+        found = 0
+        for start in range(0, len(ids), 500):  # SQLite's limit on parameters
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            found += self.db.execute(
+                f"SELECT count(DISTINCT id) FROM analyses WHERE id IN ({marks}) AND lang=? "
+                f"AND {ANALYSER}=?",
+                [*chunk, lang, analyser],
+            ).fetchone()[0]
+        return found
+
+    def last_failed(self, period: str, kind: str, lang: str, analyser: str) -> int:
+        """Papers that failed in the last run of this period, language and analyser."""
+        row = self.db.execute(
+            "SELECT count(*) FROM run_papers WHERE status='failed' AND run_id=(SELECT max(id) "
+            "FROM runs WHERE period=? AND kind=? AND lang=? AND analyser=?)",
+            (period, kind, lang, analyser),
+        ).fetchone()
+        return int(row[0])
 
     def paragraph(self, key: str) -> DayParagraph | None:
         row = self.db.execute("SELECT body FROM day_paragraphs WHERE key=?", (key,)).fetchone()

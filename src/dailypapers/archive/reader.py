@@ -7,29 +7,40 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dailypapers.archive.queries import Connection, Queries, storage_error, unpack
+from dailypapers.core.periods import first_day
 
 if TYPE_CHECKING:  # `history` never builds the models
     from dailypapers.core.kinds import Lang
-    from dailypapers.core.models import HubResources, Paper, PaperResult, Provenance, ReportKind
+    from dailypapers.core.models import (
+        AnalyserKind,
+        HubResources,
+        Paper,
+        PaperResult,
+        Provenance,
+        ReportKind,
+    )
     from dailypapers.report.models import DayParagraph, Report
 
 
 @dataclass(frozen=True)
 class ArchivedPeriod:
-    """An archived period, as `history` lists it."""
+    """An archived period in one language by one analyser, as `history` lists it (lang and
+    analyser are None for a period listed but not analysed yet)."""
 
     label: str
     kind: str
-    papers: int
-    analysed: int
     listed_at: str
+    papers: int
+    lang: str | None
+    analyser: str | None
+    analysed: int
+    failed: int
 
 
 class Archive(Queries):
@@ -96,15 +107,41 @@ class Archive(Queries):
     def paragraph(self, key: str) -> DayParagraph | None:
         return super().paragraph(key) if self.has("day_paragraphs") else None
 
-    def periods(self) -> Iterator[ArchivedPeriod]:
-        """Every archived period, newest first, with how many of its papers are analysed."""
+    def periods(self) -> list[ArchivedPeriod]:
+        """Every archived period, newest first (days, weeks and months by their first day),
+        once per language and analyser that analysed its papers."""
         if not self.exists:
-            return
+            return []
+        found = []
         for r in self.listings():
-            yield ArchivedPeriod(r["period"], r["kind"], r["n"], r["analysed"], r["fetched_at"])
+            lang: str | None = r["lang"]
+            analyser: str | None = r["analyser"] if lang else None
+            failed = (
+                self.last_failed(r["period"], r["kind"], lang, analyser) if lang and analyser else 0
+            )
+            period = r["period"], r["kind"], r["fetched_at"], r["n"]
+            found.append(
+                ArchivedPeriod(*period, lang, analyser, r["analysed"] if lang else 0, failed)
+            )
+        order = {"day": 0, "week": 1, "month": 2}
+        return sorted(
+            found,
+            key=lambda p: (first_day(p.label, p.kind), -order.get(p.kind, 0), p.lang or ""),
+            reverse=True,
+        )
 
-    def report(self, label: str, kind: ReportKind, lang: Lang) -> Report | None:
-        """A period's report rebuilt from the archive alone."""
+    def which(self, ids: list[str], lang: Lang, analyser: AnalyserKind | None) -> AnalyserKind:
+        """The analyser asked for, else the LLM's analyses when there are any, else the
+        extractor's."""
+        if analyser is not None or not self.exists:
+            return analyser or "llm"
+        return "llm" if self.analysed(ids, lang, "llm") or not ids else "no-llm"
+
+    def report(
+        self, label: str, kind: ReportKind, lang: Lang, analyser: AnalyserKind | None = None
+    ) -> Report | None:
+        """A period's report rebuilt from the archive alone (None: never listed), from the
+        analyses of `analyser` (see `which`); papers without one show as not analysed."""
         from dailypapers.core.models import PaperResult
         from dailypapers.report.models import Report
         from dailypapers.report.overview import day_overview, material_key
@@ -113,33 +150,36 @@ class Archive(Queries):
         papers = self.listing(label, kind) if self.exists else None
         if papers is None:
             return None
+        chosen = self.which([p.id for p in papers], lang, analyser)
         provenances: list[Provenance] = []
+        command = report_command(label, kind, lang, chosen)
 
         def stored(paper: Paper) -> PaperResult:
-            found = self.analysis(paper, None, None, None, lang)
+            found = self.analysis(paper, None, None, None, lang, chosen)
             if found is None:
-                error = f"not analysed yet: run `dailypapers report {label}`"
+                error = f"not analysed yet: run `{command}`"
                 return PaperResult(paper=paper, status="failed", error=error)
             if found.provenance:
                 provenances.append(found.provenance)
             return found
 
         results = PaperResults(map(stored, papers))  # packed one by one, as a run keeps them
-        kinds = {p.analyser for p in provenances}
         models = {p.model for p in provenances if p.model}
         return Report(
             label=label,
             kind=kind,
             lang=lang,
             generated_at=datetime.now(UTC),
-            analyser="llm" if "llm" in kinds else "no-llm",
+            analyser=chosen,
             model=", ".join(sorted(models)) or None,
             overview=day_overview(results, self.paragraph(material_key(results, lang))),
             papers=results,
         )
 
-    def paper_report(self, arxiv_id: str, lang: Lang) -> Report | None:
-        """One archived paper's analysis as a report."""
+    def paper_report(
+        self, arxiv_id: str, lang: Lang, analyser: AnalyserKind | None = None
+    ) -> Report | None:
+        """One archived paper's analysis as a report (see `which`)."""
         from dailypapers.core.models import Document, Paper
         from dailypapers.report.models import Report
         from dailypapers.report.results import PaperResults
@@ -148,7 +188,9 @@ class Archive(Queries):
             return None
         row = self._newest("body", arxiv_id)
         title = Document.model_validate_json(unpack(row[0])).title if row else arxiv_id
-        hit = self.analysis(Paper(id=arxiv_id, title=title or arxiv_id), None, None, None, lang)
+        chosen = self.which([arxiv_id], lang, analyser)
+        paper = Paper(id=arxiv_id, title=title or arxiv_id)
+        hit = self.analysis(paper, None, None, None, lang, chosen)
         if hit is None or hit.provenance is None:
             return None
         return Report(
@@ -160,3 +202,11 @@ class Archive(Queries):
             model=hit.provenance.model,
             papers=PaperResults([hit]),
         )
+
+
+def report_command(label: str, kind: str, lang: str, analyser: str) -> str:
+    """The command that makes this period's analyses in this language by this analyser."""
+    period = label if kind == "day" else f"--{kind} {label}"
+    return f"dailypapers report {period} --lang {lang}" + (
+        " --no-llm" if analyser == "no-llm" else ""
+    )

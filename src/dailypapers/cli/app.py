@@ -10,6 +10,23 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from dailypapers.cli.options import (
+    DayArg,
+    Formats,
+    LangOpt,
+    Model,
+    Month,
+    NoLLM,
+    Output,
+    PaperArg,
+    Quiet,
+    Reanalyse,
+    Unverified,
+    Week,
+    formats_of,
+    paper_id,
+    period_of,
+)
 from dailypapers.cli.shared import (
     emit,
     err,
@@ -30,13 +47,13 @@ from dailypapers.core.errors import (
     UserError,
 )
 from dailypapers.core.escape import terminal
-from dailypapers.core.ids import split_version, valid_id
+from dailypapers.core.ids import id_in, split_version
 from dailypapers.report.render import FORMATS
 
 if TYPE_CHECKING:
     from dailypapers.archive.reader import Archive
     from dailypapers.core.kinds import Lang
-    from dailypapers.core.models import Paper
+    from dailypapers.core.models import AnalyserKind, Paper
     from dailypapers.report.models import Report
 
 # Each command imports what it uses (the settings, the archive, the network, the parsers,
@@ -48,31 +65,21 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    rich_markup_mode=None,
 )
-
-
-def period_of(
-    day: str | None, week: str | None, month: str | None
-) -> tuple[str | None, periods.Period]:
-    if sum(x is not None for x in (day, week, month)) > 1:
-        raise UserError("give one of DATE, --week or --month, not several")
-    if week:
-        return periods.parse_period(week, "week"), "week"
-    if month:
-        return periods.parse_period(month, "month"), "month"
-    return (periods.parse_period(day, "day") if day else None), "day"
 
 
 @app.command("list")
 @one_line_errors
 def list_cmd(
     ctx: typer.Context,
-    day: Annotated[str | None, typer.Argument(help="Day YYYY-MM-DD (default: latest)")] = None,
-    week: Annotated[str | None, typer.Option(help="ISO week, e.g. 2026-W07")] = None,
-    month: Annotated[str | None, typer.Option(help="Month, e.g. 2026-02")] = None,
+    day: DayArg = None,
+    week: Week = None,
+    month: Month = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the papers as JSON")] = False,
 ) -> None:
-    """List the papers of a day, week or month.
+    """List the papers of DATE (YYYY-MM-DD, default: the latest day), of a --week or a
+    --month.
 
     Example: dailypapers list 2026-02-11
     """
@@ -117,10 +124,12 @@ def list_cmd(
 @one_line_errors
 def read(
     ctx: typer.Context,
-    arxiv_id: Annotated[str, typer.Argument(help="arXiv id, e.g. 2501.11120")],
+    pasted: PaperArg,
     as_json: Annotated[bool, typer.Option("--json", help="Print the document model")] = False,
 ) -> None:
-    """Read one paper (HTML, else PDF, else abstract) and print it as Markdown.
+    """Read PAPER (HTML, else PDF, else abstract) and print it as Markdown.
+
+    PAPER is an arXiv id (2501.11120, arXiv:2501.11120v2) or its arXiv or Hugging Face link.
 
     Example: dailypapers read 2501.11120
     """
@@ -129,8 +138,7 @@ def read(
     from dailypapers.sources.arxiv import try_meta
     from dailypapers.sources.net import Net
 
-    if not valid_id(arxiv_id):
-        raise UserError(f"{arxiv_id!r} is not an arXiv id (like 2501.11120 or 2501.11120v2)")
+    arxiv_id = paper_id(pasted)
     settings = load_settings()
 
     async def go() -> Reading:
@@ -156,55 +164,42 @@ def read(
         sys.stdout.write(doc.markdown())
 
 
-LangOpt = Annotated[str | None, typer.Option("--lang", help="Report language: zh or en")]
-Fmt = Annotated[str, typer.Option("--format", "-f", help="md, html or json")]
-NoLLM = Annotated[bool, typer.Option("--no-llm", help="Extract from the paper, no LLM")]
-Model = Annotated[str | None, typer.Option("--model", help="LLM model name")]
-Output = Annotated[str | None, typer.Option("-o", "--output", help="Output file, or - for stdout")]
-Unverified = Annotated[
-    str | None,
-    typer.Option(
-        help="Unverified items: retry (default: once, then mark), mark, drop or keep; "
-        "applies when a paper is analysed (add --reanalyse to re-apply)"
-    ),
-]
-Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display (for cron)")]
-
-
 @app.command()
 @one_line_errors
 def report(
     ctx: typer.Context,
-    day: Annotated[str | None, typer.Argument(help="Day YYYY-MM-DD (default: latest)")] = None,
-    week: Annotated[str | None, typer.Option(help="ISO week, e.g. 2026-W07")] = None,
-    month: Annotated[str | None, typer.Option(help="Month, e.g. 2026-02")] = None,
+    day: DayArg = None,
+    week: Week = None,
+    month: Month = None,
     lang: LangOpt = None,
-    fmt: Fmt = "md",
+    fmt: Formats = None,
     output: Output = None,
     no_llm: NoLLM = False,
     model: Model = None,
-    top: Annotated[int | None, typer.Option(min=1, help="Only the N most upvoted papers")] = None,
+    top: Annotated[
+        int | None, typer.Option(min=1, metavar="N", help="Only the N most upvoted papers")
+    ] = None,
     min_upvotes: Annotated[
-        int | None, typer.Option(min=0, help="Only papers with K+ upvotes")
+        int | None, typer.Option(min=0, metavar="K", help="Only papers with K+ upvotes")
     ] = None,
     concurrency: Annotated[
-        int | None, typer.Option(min=1, max=256, help="LLM calls at once")
+        int | None, typer.Option(min=1, max=256, metavar="N", help="LLM calls at once")
     ] = None,
     max_input_tokens: Annotated[
-        int | None, typer.Option(min=2000, help="Context budget per paper, in tokens")
+        int | None,
+        typer.Option(min=2000, metavar="TOKENS", help="Context budget per paper, in tokens"),
     ] = None,
-    unverified: Annotated[
-        str | None, typer.Option(help="What to do with unverified items: mark, retry, drop or keep")
-    ] = None,
-    refresh: Annotated[bool, typer.Option(help="Re-read the listing and the papers")] = False,
-    reanalyse: Annotated[
-        bool, typer.Option("--reanalyse", "--reanalyze", help="Redo the analyses")
+    unverified: Unverified = None,
+    refresh: Annotated[
+        bool, typer.Option("--refresh", help="Read the listing and every paper again")
     ] = False,
+    reanalyse: Reanalyse = False,
     quiet: Quiet = False,
 ) -> None:
-    """Analyse every paper of a day (or week, month) and write the report.
+    """Analyse every paper of DATE (YYYY-MM-DD, default: the latest day), of a --week or a
+    --month, and write the report.
 
-    Example: dailypapers report 2026-02-11 --format html -o today.html
+    Example: dailypapers report 2026-02-11 --format md,html
     """
     from dailypapers.cli.progress import LiveProgress, summary
     from dailypapers.core.config import load_settings
@@ -213,7 +208,7 @@ def report(
     from dailypapers.run.session import Session
 
     period, kind = period_of(day, week, month)
-    check_format(fmt)
+    formats = formats_of(fmt, output)
     settings = load_settings(
         lang=lang,
         model=model,
@@ -221,14 +216,8 @@ def report(
         max_input_tokens=max_input_tokens,
         unverified=unverified,
     )
-    opts = Options(
-        period=period,
-        kind=kind,
-        top=top,
-        min_upvotes=min_upvotes,
-        refresh=refresh,
-        reanalyse=reanalyse,
-    )
+    writable(output)  # before any request: a paid run is never lost to a bad -o
+    opts = Options(period, kind, top, min_upvotes, refresh, reanalyse)
     with opened_store(settings) as store:
         observer = Observer() if quiet else LiveProgress(err)
         stats = Stats()
@@ -251,12 +240,13 @@ def report(
     if not result.papers:
         out.print(nothing_to_report(result))
         return
-    emit(result, fmt, output, settings, f"{result.file_stem}.{settings.lang}.{fmt}", quiet)
+    for f in formats:
+        emit(result, f, output, settings, result.file_name(f), quiet)
     if not quiet:
         err.print(summary(stats, settings))
     elif stats.failures:  # cron mails what a job prints: failures are worth a mail
-        for paper_id, reason in stats.failures:
-            err.print(terminal(f"failed {paper_id}: {reason}"), highlight=False)
+        for paper_id_, reason in stats.failures:
+            err.print(terminal(f"failed {paper_id_}: {reason}"), highlight=False)
     tell_warnings(stats.warnings)
     if stats.failures:
         raise typer.Exit(EXIT_PARTIAL)
@@ -278,30 +268,30 @@ def nothing_to_report(result: Report) -> str:
 @one_line_errors
 def analyse(
     ctx: typer.Context,
-    arxiv_id: Annotated[str, typer.Argument(help="arXiv id, e.g. 2501.11120")],
+    pasted: PaperArg,
     lang: LangOpt = None,
-    fmt: Fmt = "md",
+    fmt: Formats = None,
     output: Output = "-",
     no_llm: NoLLM = False,
     model: Model = None,
     unverified: Unverified = None,
-    reanalyse: Annotated[
-        bool, typer.Option("--reanalyse", "--reanalyze", help="Redo the analysis")
-    ] = False,
+    reanalyse: Reanalyse = False,
 ) -> None:
-    """Analyse one paper and print its section of the report.
+    """Analyse PAPER and print its section of the report.
 
-    Example: dailypapers analyse 2501.11120 --lang en
+    PAPER is an arXiv id (2501.11120, arXiv:2501.11120v2) or its arXiv or Hugging Face link.
+
+    Example: dailypapers analyse https://arxiv.org/abs/2501.11120 --lang en
     """
     from dailypapers.core.config import load_settings
     from dailypapers.run.events import Stats
     from dailypapers.run.period import Options
     from dailypapers.run.session import Session
 
-    if not valid_id(arxiv_id):
-        raise UserError(f"{arxiv_id!r} is not an arXiv id (like 2501.11120 or 2501.11120v2)")
-    check_format(fmt)
+    arxiv_id = paper_id(pasted)
+    formats = formats_of(fmt, output)
     settings = load_settings(lang=lang, model=model, unverified=unverified)
+    writable(output)
     opts = Options(reanalyse=reanalyse)
 
     async def go() -> tuple[Report, Stats]:
@@ -314,7 +304,8 @@ def analyse(
     paper = result.papers[0]
     if paper.status == "failed":
         raise DailyPapersError(f"could not analyse {arxiv_id}: {paper.error}")
-    emit(result, fmt, output, settings, f"{arxiv_id}.{settings.lang}.{fmt}")
+    for f in formats:
+        emit(result, f, output, settings, result.file_name(f))
 
 
 app.command("analyze", hidden=True)(analyse)  # the American spelling works too
@@ -323,71 +314,132 @@ app.command("analyze", hidden=True)(analyse)  # the American spelling works too
 @app.command()
 @one_line_errors
 def history() -> None:
-    """List the days (weeks, months) in the archive.
+    """List what the archive holds: each period in each language and by each analyser.
 
     Example: dailypapers history
     """
     from rich.table import Table
 
     from dailypapers.core.config import load_settings
+    from dailypapers.report.models import file_name
 
     settings = load_settings()
     with opened_archive(settings) as archive:
-        rows = list(archive.periods())
+        rows = archive.periods()
     if not rows:
         out.print("the archive is empty: run `dailypapers report` first")
         return
-    table = Table(title=f"Archive — {settings.db_path}")
-    for col in ("period", "kind", "papers", "analysed", "listed at"):
-        table.add_column(col)
+    table = Table(title=terminal(f"Archive — {settings.db_path}"))
+    for col in ("period", "lang", "analyser", "papers", "analysed", "failed", "files"):
+        table.add_column(col, overflow="fold")
+    reports = settings.home / "reports"
     for r in rows:
-        table.add_row(r.label, r.kind, str(r.papers), str(r.analysed), r.listed_at)
+        files = [
+            name
+            for f in FORMATS
+            if r.lang
+            and r.analyser
+            and (reports / (name := file_name(r.label, r.analyser, None, r.lang, f))).exists()
+        ]
+        table.add_row(
+            r.label,
+            r.lang or "—",
+            r.analyser or "—",
+            str(r.papers),
+            str(r.analysed),
+            str(r.failed),
+            terminal(", ".join(files)) or "—",
+        )
     out.print(table)
 
 
 @app.command()
 @one_line_errors
 def show(
-    what: Annotated[str, typer.Argument(help="A day, week, month or arXiv id")],
+    what: Annotated[str, typer.Argument(metavar="PERIOD|PAPER", show_default=False, hidden=True)],
     lang: LangOpt = None,
-    fmt: Fmt = "md",
+    no_llm: Annotated[
+        bool, typer.Option("--no-llm", help="The analyses made without an LLM")
+    ] = False,
+    fmt: Formats = None,
     output: Output = "-",
 ) -> None:
-    """Render an archived report or paper, without any network.
+    """Render an archived report: a day (2026-02-11), a week (2026-W07), a month (2026-02)
+    or a paper (an arXiv id or link), without any network.
 
-    Example: dailypapers show 2026-02-11 --format html -o day.html
+    Example: dailypapers show 2026-02-11 -o day.html
     """
     from dailypapers.core.config import load_settings
 
-    check_format(fmt)
+    formats = formats_of(fmt, output)
     settings = load_settings(lang=lang)
     with opened_archive(settings) as archive:
-        rebuilt = archived(archive, what, settings.lang)
-    emit(rebuilt, fmt, output, settings, f"{what}.{settings.lang}.{fmt}")
+        rebuilt = archived(archive, what, settings.lang, "no-llm" if no_llm else None)
+    for f in formats:
+        emit(rebuilt, f, output, settings, rebuilt.file_name(f))
 
 
-def archived(archive: Archive, what: str, lang: Lang) -> Report:
-    kind: periods.Period = "week" if "-W" in what else "month" if len(what) == 7 else "day"
-    if valid_id(what):
-        one = archive.paper_report(split_version(what)[0], lang)
+def archived(archive: Archive, what: str, lang: Lang, analyser: AnalyserKind | None) -> Report:
+    """The report the archive holds, or one clear line with the command that makes it."""
+    from dailypapers.archive.reader import report_command
+
+    flag = " --no-llm" if analyser == "no-llm" else ""
+    if (arxiv_id := id_in(what)) is not None:
+        one = archive.paper_report(split_version(arxiv_id)[0], lang, analyser)
         if one is None:
             raise NotInArchive(
-                f"{what} has no {lang} analysis in the archive: run `dailypapers analyse {what}`"
+                f"{arxiv_id} has no {lang} analysis{' without an LLM' if flag else ''} in the "
+                f"archive: run `dailypapers analyse {arxiv_id} --lang {lang}{flag}`"
             )
         return one
+    kind: periods.Period = "week" if "-W" in what else "month" if len(what) == 7 else "day"
     label = periods.parse_period(what, kind)
-    rebuilt = archive.report(label, kind, lang)
+    rebuilt = archive.report(label, kind, lang, analyser)
     if rebuilt is None:
         raise NotInArchive(
-            f"{label} is not in the archive: run `dailypapers report {label}` "
+            f"{label} is not in the archive: run `{report_command(label, kind, lang, 'llm')}` "
             "(see `dailypapers history`)"
+        )
+    if not any(p.status == "ok" for p in rebuilt.papers):
+        made = "without an LLM" if rebuilt.analyser == "no-llm" else "by an LLM"
+        raise NotInArchive(
+            f"the archive holds no {lang} analysis of {label} made {made}: run "
+            f"`{report_command(label, kind, lang, rebuilt.analyser)}`"
         )
     return rebuilt
 
 
-def check_format(fmt: str) -> None:
-    if fmt not in FORMATS:
-        raise UserError(f"unknown format {fmt!r}: use md, html or json")
+def writable(output: str | None) -> None:
+    """-o is checked before any request: a folder, or a file in a folder that is not there."""
+    if output in (None, "-"):
+        return
+    from pathlib import Path
+
+    path = Path(output)
+    if path.is_dir():
+        raise UserError(f"-o {output} is a folder: give a file name, e.g. -o {path / 'day.md'}")
+    if not path.parent.exists():
+        raise UserError(f"-o {output}: the folder {path.parent} does not exist")
+
+
+def version(shown: bool) -> None:
+    if shown:
+        from dailypapers import __version__
+
+        out.print(f"dailypapers {__version__}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=version, is_eager=True, help="Print the version and exit"
+        ),
+    ] = False,
+) -> None:
+    """Turn the Hugging Face Daily Papers list into a grounded research report."""
 
 
 def main() -> None:

@@ -49,3 +49,14 @@ def may_grow(period: str, kind: Period, today: date) -> bool:
         year, month = map(int, period.split("-"))
         last = date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
     return last >= today - timedelta(days=1)
+
+
+def first_day(period: str, kind: str) -> date:
+    """The period's first day: what orders days, weeks and months together."""
+    if kind == "week":
+        year, week = map(int, period.split("-W"))
+        return date.fromisocalendar(year, week, 1)
+    if kind == "month":
+        year, month = map(int, period.split("-"))
+        return date(year, month, 1)
+    return date.fromisoformat(period)

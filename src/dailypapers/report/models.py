@@ -77,10 +77,10 @@ class Report(BaseModel):
                 verified, checked = verified + ok, checked + ok + p.grounding.count("unverified")
         return verified / checked if checked else None
 
-    @property
-    def file_stem(self) -> str:
-        """`2026-02-11`, or `2026-02-11.top5` for a filtered report."""
-        return f"{self.label}.{self.selection.slug}" if self.selection else self.label
+    def file_name(self, fmt: str) -> str:
+        """One name per period, language, analyser and filter (see `file_name`)."""
+        slug = self.selection.slug if self.selection else None
+        return file_name(self.label, self.analyser, slug, self.lang, fmt)
 
     @property
     def source_url(self) -> str:
@@ -88,3 +88,10 @@ class Report(BaseModel):
             return f"https://huggingface.co/papers/{self.label}"
         path = {"day": "date", "week": "week", "month": "month"}[self.kind]
         return f"https://huggingface.co/papers/{path}/{self.label}"
+
+
+def file_name(label: str, analyser: str, slug: str | None, lang: str, fmt: str) -> str:
+    """`2026-02-11.zh.md`; `2026-02-11.no-llm.zh.md` for the report without an LLM;
+    `2026-02-11.top5.zh.md` for a filtered one: no run replaces another kind of report."""
+    parts = [label, "no-llm" if analyser == "no-llm" else None, slug, lang, fmt]
+    return ".".join(p for p in parts if p)
