@@ -123,6 +123,8 @@ class Archive(Queries):
             found.append(
                 ArchivedPeriod(*period, lang, analyser, r["analysed"] if lang else 0, failed)
             )
+        analysed = {(p.label, p.kind) for p in found if p.lang}
+        found = [p for p in found if p.lang or (p.label, p.kind) not in analysed]
         order = {"day": 0, "week": 1, "month": 2}
         return sorted(
             found,

@@ -1,0 +1,115 @@
+"""The everyday path: the files a run writes and finds again, the commands' edges, help that
+reads as prose, ids pasted as links."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from dailypapers.core.ids import id_in
+
+from conftest import DAY, run_cli
+
+
+def test_version() -> None:
+    res = run_cli(["--version"])
+    assert res.exit_code == 0 and re.fullmatch(r"dailypapers \d+\.\d+\.\d+\n", res.output)
+
+
+@pytest.mark.parametrize("name", ["", "list", "read", "report", "analyse", "history", "show"])
+def test_help_has_no_type_tags(name: str) -> None:
+    res = run_cli([name, "--help"] if name else ["--help"])
+    assert res.exit_code == 0
+    assert not re.search(r"<(str|bool|int|float)[^>]*>|\bTEXT\b|\bINTEGER\b", res.output)
+
+
+@pytest.mark.parametrize(
+    "pasted, found",
+    [
+        ("2501.11120", "2501.11120"),
+        (" 2501.11120v2 ", "2501.11120v2"),
+        ("arXiv:2501.11120", "2501.11120"),
+        ("arxiv: 2501.11120v3", "2501.11120v3"),
+        ("https://arxiv.org/abs/2501.11120v2", "2501.11120v2"),
+        ("http://arxiv.org/html/2501.11120v1/", "2501.11120v1"),
+        ("https://arxiv.org/pdf/2501.11120v1.pdf", "2501.11120v1"),
+        ("https://arxiv.org/pdf/2501.11120", "2501.11120"),
+        ("arxiv.org/abs/hep-th/9901001", "hep-th/9901001"),
+        ("https://huggingface.co/papers/2501.11120", "2501.11120"),
+        ("https://hf.co/papers/2501.11120?utm=x", "2501.11120"),
+        ("https://huggingface.co/papers/2501.11120#community", "2501.11120"),
+        ("https://example.com/abs/2501.11120", None),
+        ("../../etc/passwd", None),
+        ("2501.11", None),
+    ],
+)
+def test_ids_are_found_in_what_users_paste(pasted: str, found: str | None) -> None:
+    assert id_in(pasted) == found
+
+
+def test_read_takes_a_hugging_face_link(recordings) -> None:
+    res = run_cli(["read", "https://huggingface.co/papers/2407.16314"])
+    assert res.exit_code == 0 and "source: arXiv HTML" in res.stderr
+    res = run_cli(["read", "https://example.com/2407.16314"])
+    assert res.exit_code == 2 and "not an arXiv id or link" in res.stderr
+
+
+def test_several_formats_in_one_run_and_the_format_of_o(recordings, clean_env, tmp_path) -> None:
+    res = run_cli(["report", DAY, "--top", "2", "--no-llm", "-q", "--format", "md,html,json"])
+    assert res.exit_code == 0, res.output
+    names = sorted(p.name for p in (clean_env / "reports").iterdir())
+    assert names == [f"{DAY}.no-llm.top2.zh.{f}" for f in ("html", "json", "md")]
+    assert run_cli(["show", DAY, "-o", str(tmp_path / "day.html")]).exit_code == 0
+    assert (tmp_path / "day.html").read_text().startswith("<!DOCTYPE html>")
+    assert run_cli(["show", DAY, "-o", str(tmp_path / "day.json")]).exit_code == 0
+    assert json.loads((tmp_path / "day.json").read_text())["label"] == DAY
+    res = run_cli(["show", DAY, "-f", "md,html", "-o", str(tmp_path / "x")])
+    assert res.exit_code == 2 and "-o writes one file" in res.stderr
+    res = run_cli(["show", DAY, "-f", "pdf"])
+    assert res.exit_code == 2 and "unknown format 'pdf'" in res.stderr
+
+
+def test_llm_and_no_llm_reports_of_a_day_live_side_by_side(recordings, llm, clean_env) -> None:
+    assert run_cli(["report", DAY, "--top", "2", "-q", "--no-llm"]).exit_code == 0
+    assert run_cli(["report", DAY, "--top", "2", "-q"]).exit_code == 0
+    names = sorted(p.name for p in (clean_env / "reports").iterdir())
+    assert names == [f"{DAY}.no-llm.top2.zh.md", f"{DAY}.top2.zh.md"]
+    shown = run_cli(["show", DAY])  # the LLM's, when there are any
+    assert shown.exit_code == 0 and "test-model" in shown.output
+    plain = run_cli(["show", DAY, "--no-llm"])
+    assert plain.exit_code == 0 and "test-model" not in plain.output
+    assert "原文" in plain.output  # it says its sections are the paper's own sentences
+
+
+def test_show_of_what_the_archive_does_not_hold_names_the_command(recordings) -> None:
+    assert run_cli(["report", DAY, "--top", "2", "-q", "--no-llm"]).exit_code == 0
+    res = run_cli(["show", DAY, "--lang", "en"])
+    assert res.exit_code == 2
+    assert f"run `dailypapers report {DAY} --lang en --no-llm`" in res.stderr
+    res = run_cli(["show", "2026-W07", "--lang", "zh"])
+    assert res.exit_code == 2 and "`dailypapers report --week 2026-W07 --lang zh`" in res.stderr
+    res = run_cli(["show", "2501.11120"])
+    assert res.exit_code == 2 and "`dailypapers analyse 2501.11120 --lang zh`" in res.stderr
+
+
+def test_history_says_language_analyser_failures_and_files_newest_first(
+    recordings, clean_env
+) -> None:
+    rec, _ = recordings
+    rec.days["2026-02-12"] = rec.days[DAY][:2]
+    assert run_cli(["report", DAY, "--top", "2", "-q", "--no-llm"]).exit_code == 0
+    assert run_cli(["report", DAY, "--top", "2", "-q", "--no-llm", "--lang", "en"]).exit_code == 0
+    assert run_cli(["report", "2026-02-12", "-q", "--no-llm", "-f", "md,html"]).exit_code == 0
+    res = run_cli(["history"])
+    lines = [line for line in res.output.splitlines() if re.match(r"│ 2026-02-1", line)]
+    # the papers of the 12th are the 11th's first two: analysed in both languages
+    assert [line.split("│")[1].strip() for line in lines] == ["2026-02-12"] * 2 + [DAY] * 2
+    folded = re.sub(r"[│\s]", "", res.output)  # the files column, folded at 80 columns
+    assert "2026-02-12.no-llm.zh.md," in folded and "2026-02-12.no-llm.zh.html" in folded
+    cells = [[c.strip() for c in line.split("│")[1:-1]] for line in lines[2:]]
+    assert sorted(c[1:6] for c in cells) == [
+        ["en", "no-llm", "50", "2", "0"],
+        ["zh", "no-llm", "50", "2", "0"],
+    ]
