@@ -170,3 +170,57 @@ def test_report_in_chromium(browser, device: str, tmp_path: Path) -> None:
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(SHOTS / f"report-{device}-first-screen.png"))
     page.close()
+
+
+def big_day_report() -> Report:
+    """Fifty papers over a dozen themes, as a busy day is."""
+    domains = ["NLP", "计算机视觉", "多模态", "语音", "强化学习", "机器人", "系统与效率", "AI 安全"]
+    domains += ["科学计算", "推荐系统", "图学习", "医学影像"]
+    results = [paper(n, domains[n % len(domains)], 200 - n) for n in range(50)]
+    return Report(
+        label="2026-02-11",
+        generated_at=datetime(2026, 2, 11, 8, tzinfo=UTC),
+        analyser="llm",
+        model="deepseek-chat",
+        overview=day_overview(results),
+        papers=results,
+    )
+
+
+def test_a_busy_day_on_a_phone_reaches_its_first_paper_within_two_screens(
+    browser, tmp_path: Path
+) -> None:
+    page_file = tmp_path / "day.html"
+    page_file.write_text(render(big_day_report(), "html"), encoding="utf-8")
+    width, height = VIEWPORTS["phone"]
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.route("https://cdn-thumbnails.huggingface.co/**", lambda r: r.fulfill(body=THUMBNAIL))
+    page.goto(page_file.as_uri(), wait_until="load")
+    first = page.locator("article h2").first.bounding_box()
+    assert first is not None and first["y"] < 2 * height, first
+    header = page.locator("header").inner_text()
+    assert "日期: 2026-02-11" in header and "来源:" in header
+    assert "Date" not in header and "Source URL" not in header
+    assert page.locator("h1").inner_text() == "Hugging Face 每日论文报告"
+    card = page.locator("article").first
+    assert card.inner_text().count("Alice Zhang") == 1  # the authors once
+    assert not card.locator("details.prov ul").is_visible()  # provenance folded
+    card.locator("details.prov summary").click()
+    assert card.locator("details.prov ul").is_visible()
+    themes = page.locator("details.themes")
+    assert not themes.locator("ul").is_visible()  # collapsed to counts
+    themes.locator("summary").click()
+    assert themes.locator("ul li").count() >= 8 and themes.locator("ul").is_visible()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(
+        path=str(SHOTS / "busy-day-phone-first-screens.png"),
+        clip={
+            "x": 0,
+            "y": 0,
+            "width": width,
+            "height": 2 * height,
+        },
+        full_page=True,
+    )
+    page.close()

@@ -10,7 +10,8 @@ import pytest
 
 from dailypapers.core.ids import id_in
 
-from conftest import DAY, run_cli
+from conftest import DAY, DAY_IDS, run_cli
+from servers import Reply, completion, faithful_analysis, json_reply, server_tokens
 
 
 def test_version() -> None:
@@ -113,3 +114,30 @@ def test_history_says_language_analyser_failures_and_files_newest_first(
         ["en", "no-llm", "50", "2", "0"],
         ["zh", "no-llm", "50", "2", "0"],
     ]
+
+
+def test_a_mark_names_the_abstract_when_only_the_abstract_was_read(recordings, llm) -> None:
+    rec, _ = recordings
+    abstract_only = DAY_IDS[12]  # no HTML page, no PDF: read from the listing's abstract
+    rec.days[DAY] = [e for e in rec.days[DAY] if e["paper"]["id"] == abstract_only]
+
+    def invented(request: dict) -> Reply:
+        data = faithful_analysis(request)
+        data["results"] = [
+            {
+                "claim": "准确率达到 987.6%。",
+                "benchmark": None,
+                "metric": None,
+                "values": ["987.6%"],
+                "baseline": None,
+                "evidence": {"quote": "", "section": ""},
+            }
+        ]
+        answer = json.dumps(data, ensure_ascii=False)
+        return json_reply(completion(answer, prompt_tokens=server_tokens(request)))
+
+    llm.script = [invented]
+    res = run_cli(["report", DAY, "-q", "-o", "-", "--unverified", "mark"])
+    assert res.exit_code == 0, res.output
+    assert "**阅读来源**: ArXiv Abs" in res.output
+    assert "摘要中没有这些数字：987.6%" in res.output and "论文中没有" not in res.output

@@ -138,7 +138,7 @@ def test_the_paragraph_on_the_day_is_checked_against_the_analyses(llm, monkeypat
     monkeypatch.setattr(servers, "day_paragraph", inventive)
     md = cli("report", DAY, "--top", "3", "-o", "-", "--quiet").output
     head = md.split("=" * 60)[0]
-    assert "平均提升 87.6%" in head and "⚠️ *未核验: 论文中没有这些数字：87.6%" in head
+    assert "平均提升 87.6%" in head and "⚠️ *未核验: 当日分析中没有这些数字：87.6%" in head
     assert "GPT-9" in head.split("未核验")[1]  # the invented name is named too
 
 

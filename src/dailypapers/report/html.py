@@ -13,16 +13,17 @@ from dailypapers.report.labels import (
     analyser_label,
     facts_line,
     grounding_line,
-    heading_label,
     hub_links,
     is_web_url,
     key_figure,
+    page_heading_label,
     provenance_line,
     reason_text,
     reason_words,
     selection_line,
     short_title,
     source_name,
+    what_was_read,
 )
 from dailypapers.report.markdown import result_parts, said
 from dailypapers.report.math import with_math
@@ -51,6 +52,7 @@ def _env() -> Environment:
         reason_words=reason_words,
         grounding_line=grounding_line,
         reason_text=reason_text,
+        what_was_read=what_was_read,
     )
     return env
 
@@ -64,7 +66,7 @@ def html_chunks(report: Report) -> Iterator[str]:
         .generate(
             report=report,
             t=t,
-            heading=heading_label(report, t),
+            heading=page_heading_label(report, t),
             analyser=analyser_label(report, t),
             selection=selection_line(report, t),
             score=report.grounding_score,  # a pass over every paper: once

@@ -10,6 +10,13 @@ from dailypapers.report.models import Report
 LABELS = {
     "zh": {
         "title": "Hugging Face Daily Papers Report",
+        "page_title": "Hugging Face 每日论文报告",
+        "page_day": "日期",
+        "page_week": "周",
+        "page_month": "月份",
+        "page_paper": "论文",
+        "page_source": "来源",
+        "authors": "作者",
         "translated_title": "中文标题",
         "hub": "Hub",
         "hub_models": "模型",
@@ -79,17 +86,27 @@ LABELS = {
         "checked": "{verified}/{checked} 项已核验 ({pct})",
         "copied": "{n} 项为论文原文摘录（非 LLM 撰写，不计入核验率）",
         "uncheckable": "{n} 项无可核验的数字或名称",
-        "why_missing_numbers": "论文中没有这些数字：{x}",
-        "why_wrong_unit": "论文中该数值的单位或类型不同：{x}",
-        "why_wrong_sign": "正负或增减方向与论文不符：{x}",
-        "why_unbound": "论文中有该数值，但不是 {bound} 的结果：{x}",
+        "why_missing_numbers": "{read}中没有这些数字：{x}",
+        "why_wrong_unit": "{read}中该数值的单位或类型不同：{x}",
+        "why_wrong_sign": "正负或增减方向与{read}不符：{x}",
+        "why_unbound": "{read}中有该数值，但不是 {bound} 的结果：{x}",
         "why_bibliography_only": "只出现在参考文献中：{x}",
-        "why_missing_names": "论文中没有这些名称：{x}",
-        "why_quote": "引文在论文中找不到",
+        "why_missing_names": "{read}中没有这些名称：{x}",
+        "why_quote": "引文在{read}中找不到",
+        "read_paper": "论文",
+        "read_abstract": "摘要",
+        "read_analyses": "当日分析",
         "server_truncated": "⚠️ 服务器静默截断了提示词：只读取了 {read:,}/~{sent:,} tokens",
     },
     "en": {
         "title": "Hugging Face Daily Papers Report",
+        "page_title": "Hugging Face Daily Papers Report",
+        "page_day": "Date",
+        "page_week": "Week",
+        "page_month": "Month",
+        "page_paper": "Paper",
+        "page_source": "Source URL",
+        "authors": "Authors",
         "translated_title": "Title",
         "hub": "On the Hub",
         "hub_models": "models",
@@ -159,13 +176,16 @@ LABELS = {
         "checked": "{verified}/{checked} items verified ({pct})",
         "copied": "{n} items copied from the paper (not written by an LLM, not scored)",
         "uncheckable": "{n} items with no number or name to check",
-        "why_missing_numbers": "numbers not in the paper: {x}",
-        "why_wrong_unit": "in the paper only with another unit or kind: {x}",
-        "why_wrong_sign": "sign or direction differs from the paper: {x}",
-        "why_unbound": "in the paper, but not for {bound}: {x}",
+        "why_missing_numbers": "numbers not in the {read}: {x}",
+        "why_wrong_unit": "in the {read} only with another unit or kind: {x}",
+        "why_wrong_sign": "sign or direction differs from the {read}: {x}",
+        "why_unbound": "in the {read}, but not for {bound}: {x}",
         "why_bibliography_only": "only in the bibliography: {x}",
-        "why_missing_names": "names not in the paper: {x}",
-        "why_quote": "quote not found in the paper",
+        "why_missing_names": "names not in the {read}: {x}",
+        "why_quote": "quote not found in the {read}",
+        "read_paper": "paper",
+        "read_abstract": "abstract",
+        "read_analyses": "day's analyses",
         "server_truncated": "⚠️ prompt cut by the server (it read {read:,} of ~{sent:,} tokens)",
     },
 }
@@ -259,11 +279,12 @@ def grounding_line(g: Grounding, t: dict[str, str]) -> str:
     return " · ".join(parts)
 
 
-def reason_text(v: Verdict, t: dict[str, str]) -> str:
-    """Why an item is unverified, in the report's language."""
-    sep = t["list_sep"]
+def reason_text(v: Verdict, t: dict[str, str], read: str = "paper") -> str:
+    """Why an item is unverified, in the report's language, naming what was `read` (the
+    paper, or its abstract alone, or the day's analyses)."""
+    sep, where = t["list_sep"], t.get(f"read_{read}", read)
     parts = [
-        t[f"why_{field}"].format(x=sep.join(getattr(v, field)), bound=v.bound_to)
+        t[f"why_{field}"].format(x=sep.join(getattr(v, field)), bound=v.bound_to, read=where)
         for field in (
             "missing_numbers",
             "wrong_unit",
@@ -275,12 +296,18 @@ def reason_text(v: Verdict, t: dict[str, str]) -> str:
         if getattr(v, field)
     ]
     if not v.quote_found:
-        parts.append(t["why_quote"])
+        parts.append(t["why_quote"].format(read=where))
     return t["reason_sep"].join(parts)
 
 
 def heading_label(report: Report, t: dict[str, str]) -> str:
+    """The Markdown header's label, as the reference report writes it (`**Date**`)."""
     return t[{"day": "date", "week": "week", "month": "month", "paper": "paper"}[report.kind]]
+
+
+def page_heading_label(report: Report, t: dict[str, str]) -> str:
+    """The web page's, in the report's language."""
+    return t[f"page_{report.kind}"]
 
 
 def short_title(title: str) -> str:
@@ -353,3 +380,8 @@ def facts_line(paper: Paper, t: dict[str, str]) -> list[tuple[str, str | None]]:
 
 def analyser_label(report: Report, t: dict[str, str]) -> str:
     return t["no_llm"] if report.analyser == "no-llm" else f"{report.model}"
+
+
+def what_was_read(result: PaperResult) -> str:
+    """`abstract` when the analysis had the abstract alone, else `paper`: what a mark names."""
+    return "abstract" if result.provenance and result.provenance.source == "abstract" else "paper"

@@ -22,6 +22,7 @@ from dailypapers.report.labels import (
     selection_line,
     short_title,
     source_name,
+    what_was_read,
 )
 from dailypapers.report.models import Overview, Report
 
@@ -57,7 +58,8 @@ def overview_markdown(overview: Overview, papers: Sequence[PaperResult], t: dict
     lines = [f"## {t['overview']}", ""]
     if overview.paragraph:
         lines += [
-            markdown_text(overview.paragraph.text) + _verdict_mark(overview.paragraph.verdict, t),
+            markdown_text(overview.paragraph.text)
+            + _verdict_mark(overview.paragraph.verdict, t, "analyses"),
             "",
         ]
     lines += [f"**{t['themes']}**", ""]
@@ -125,11 +127,13 @@ def _hub_line(result: PaperResult, t: dict[str, str]) -> list[str]:
 
 def _mark(result: PaperResult, item: str, t: dict[str, str]) -> str:
     verdict = result.grounding.unverified(item) if result.grounding else None
-    return "" if verdict is None else _verdict_mark(verdict, t)
+    return "" if verdict is None else _verdict_mark(verdict, t, what_was_read(result))
 
 
-def _verdict_mark(verdict: Verdict, t: dict[str, str]) -> str:
-    return "" if verdict.verified else f" ⚠️ *{t['unverified']}: {reason_text(verdict, t)}*"
+def _verdict_mark(verdict: Verdict, t: dict[str, str], read: str) -> str:
+    if verdict.verified:
+        return ""
+    return f" ⚠️ *{t['unverified']}: {reason_text(verdict, t, read)}*"
 
 
 def analysis_markdown(a: Analysis, result: PaperResult, t: dict[str, str]) -> str:
