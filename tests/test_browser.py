@@ -198,6 +198,18 @@ def test_a_busy_day_on_a_phone_reaches_its_first_paper_within_two_screens(
     page.goto(page_file.as_uri(), wait_until="load")
     first = page.locator("article h2").first.bounding_box()
     assert first is not None and first["y"] < 2 * height, first
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(
+        path=str(SHOTS / "busy-day-phone-first-screens.png"),
+        clip={
+            "x": 0,
+            "y": 0,
+            "width": width,
+            "height": 2 * height,
+        },
+        full_page=True,
+    )
     header = page.locator("header").inner_text()
     assert "日期: 2026-02-11" in header and "来源:" in header
     assert "Date" not in header and "Source URL" not in header
@@ -211,16 +223,4 @@ def test_a_busy_day_on_a_phone_reaches_its_first_paper_within_two_screens(
     assert not themes.locator("ul").is_visible()  # collapsed to counts
     themes.locator("summary").click()
     assert themes.locator("ul li").count() >= 8 and themes.locator("ul").is_visible()
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.evaluate("window.scrollTo(0, 0)")
-    page.screenshot(
-        path=str(SHOTS / "busy-day-phone-first-screens.png"),
-        clip={
-            "x": 0,
-            "y": 0,
-            "width": width,
-            "height": 2 * height,
-        },
-        full_page=True,
-    )
     page.close()
