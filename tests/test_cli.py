@@ -90,6 +90,7 @@ def test_unreachable_server_is_one_line(monkeypatch) -> None:
     monkeypatch.setenv("DAILYPAPERS_HTTP_RETRIES", "0")
     res = dp("list", DAY)
     assert res.returncode == 1 and "unreachable" in res.stderr and "Traceback" not in res.stderr
+    assert "set HF_ENDPOINT to a mirror (e.g. HF_ENDPOINT=https://hf-mirror.com)" in res.stderr
 
 
 def test_debug_shows_traceback(monkeypatch) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from dailypapers.core.ids import id_in
 
-from conftest import DAY, DAY_IDS, run_cli
+from conftest import DAY, DAY_IDS, run_cli, run_period
 from servers import Reply, completion, faithful_analysis, json_reply, server_tokens
 
 
@@ -141,3 +141,37 @@ def test_a_mark_names_the_abstract_when_only_the_abstract_was_read(recordings, l
     assert res.exit_code == 0, res.output
     assert "**阅读来源**: ArXiv Abs" in res.output
     assert "摘要中没有这些数字：987.6%" in res.output and "论文中没有" not in res.output
+
+
+def test_the_progress_line_says_what_it_waits_for_and_fits_80_columns(recordings) -> None:
+    from rich.console import Console
+
+    from dailypapers.cli.progress import LiveProgress
+    from dailypapers.run.events import Event
+    from dailypapers.run.period import Options
+
+    rec, _ = recordings
+    rec.days[DAY] = rec.days[DAY][:2]
+    rec.overrides["/api/daily_papers"] = [Reply(503, b"busy")]
+    console = Console(width=80, record=True, force_terminal=True)
+    seen: list[str] = []
+
+    class Watching(LiveProgress):
+        def status(self, text: str) -> None:
+            super().status(text)
+            seen.append(self.line())
+
+    with Watching(console) as progress:
+        run_period(Options(period=DAY), observers=[progress])
+    assert seen[0] == "0/0 · 0s · listing 2026-02-11"
+    assert "0/0 · 0s · Hugging Face HTTP 503, asked again in 2 s" in seen
+    busy = LiveProgress(Console(width=80, record=True))
+    busy.event(Event("listed", count=1500))
+    for step in ("fetched", "parsed", "analysed", "checked"):
+        for i in range(1499):
+            busy.event(Event(step, str(i)))
+    busy.event(Event("failed", "x", reason="y"))
+    busy.start -= 3725  # an hour and more in
+    busy.console.print(busy._render())
+    shown = busy.console.export_text()
+    assert "checked 1499 · failed 1" in shown and "…" not in shown, shown

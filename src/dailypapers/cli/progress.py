@@ -11,18 +11,22 @@ from rich.table import Table
 from rich.text import Text
 
 from dailypapers.core.config import Settings
-from dailypapers.core.escape import terminal
+from dailypapers.core.escape import strip_controls, terminal
 from dailypapers.run.events import Event, Observer, Stats
 
 STAGES = ("fetched", "parsed", "analysed", "checked", "failed")
 
 
 class LiveProgress(Observer):
+    """One line, within 80 columns: the bar, papers done, time and ETA, then each stage's
+    count, or what the run waits for while no paper moves."""
+
     def __init__(self, console: Console) -> None:
         self.console = console
         self.total = 0
         self.counts = dict.fromkeys(STAGES, 0)
         self.done = 0
+        self.note = ""
         self.start = time.monotonic()
         self.live = Live(self._render(), console=console, refresh_per_second=4, transient=True)
 
@@ -39,23 +43,45 @@ class LiveProgress(Observer):
         else:
             self.counts[e.step] += 1
             self.done += e.step in ("checked", "failed") or e.from_archive
+            self.note = ""  # a paper moved: whatever was waited for has come
+        self.live.update(self._render())
+
+    def status(self, text: str) -> None:
+        self.note = text
         self.live.update(self._render())
 
     def waiting(self, why: str) -> None:
         self.console.print(terminal(why), highlight=False)
 
     def _render(self) -> Table:
-        done = self.done
-        elapsed = time.monotonic() - self.start
-        eta = (elapsed / done * (self.total - done)) if done else None
         table = Table.grid(padding=(0, 1))
-        stages = " · ".join(f"{s} {self.counts[s]}" for s in STAGES)
-        timing = f"{elapsed:.0f}s" + (f", ETA {eta:.0f}s" if eta is not None else "")
         table.add_row(
-            ProgressBar(total=self.total or None, completed=done, width=20),
-            Text(f"{done}/{self.total} · {timing} · {stages}", no_wrap=True, overflow="ellipsis"),
+            ProgressBar(total=self.total or None, completed=self.done, width=8),
+            Text(strip_controls(self.line()), no_wrap=True, overflow="ellipsis"),
         )
         return table
+
+    def line(self) -> str:
+        elapsed = time.monotonic() - self.start
+        timing = duration(elapsed)
+        if self.done and self.total > self.done:
+            timing += f", ETA {duration(elapsed / self.done * (self.total - self.done))}"
+        c = self.counts
+        stages = [f"read {c['parsed']}", f"analysed {c['analysed']}", f"checked {c['checked']}"]
+        if c["failed"]:
+            stages.append(f"failed {c['failed']}")
+        tail = [self.note] if self.note else stages
+        return " · ".join([f"{self.done}/{self.total}", timing, *tail])
+
+
+def duration(seconds: float) -> str:
+    """45s, 3m05s, 1h02m: short enough for the status line."""
+    s = int(seconds)
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    return f"{s // 3600}h{s % 3600 // 60:02d}m"
 
 
 def summary(stats: Stats, settings: Settings) -> Table:

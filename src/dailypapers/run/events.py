@@ -99,6 +99,10 @@ class Observer:
     def waiting(self, why: str) -> None:
         """Another run holds the period; this one waits for it."""
 
+    def status(self, text: str) -> None:
+        """What the run waits for while no paper moves: the listing, a service asked again
+        in a few seconds; "" once it no longer waits."""
+
     def run_finished(
         self, run: RunInfo, status: RunStatus, report: Report | None, stats: Stats
     ) -> None:
@@ -122,6 +126,10 @@ class Observers(Observer):
     def waiting(self, why: str) -> None:
         for o in self.observers:
             o.waiting(why)
+
+    def status(self, text: str) -> None:
+        for o in self.observers:
+            o.status(text)
 
     def run_finished(
         self, run: RunInfo, status: RunStatus, report: Report | None, stats: Stats

@@ -58,6 +58,7 @@ class Session:
         self.clock = clock or SystemClock()
         self.observers = Observers(observers)
         self.net = Net(settings, transport, self.clock)
+        self.net.waiting = self.observers.status
         self.workers = Workers(settings.workers)
         self.analyser: Analyser = make_analyser(
             settings, store, self.workers, no_llm=no_llm, sleep=self.clock.sleep
@@ -91,7 +92,11 @@ class Session:
         day = today or datetime.now(UTC).date()
 
         async def find() -> Work:
-            return await period_work(self.net, self.store, opts, day, stats.warnings)
+            self.observers.status(f"listing {opts.period or 'the latest day'}")
+            try:
+                return await period_work(self.net, self.store, opts, day, stats.warnings)
+            finally:
+                self.observers.status("")
 
         return await self._run(find, opts, stats)
 

@@ -20,6 +20,7 @@ import json as _json
 import logging
 import ssl
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -115,6 +116,7 @@ class Service:
     connections: int
     clock: Clock
     max_bytes: int = MB  # the largest answer read
+    hint: str = "check the network or the base URL"  # what to do when it cannot be reached
     next_slot: float = 0.0
     requests: int = 0
     retries: int = 0
@@ -218,10 +220,31 @@ class Net:
             verify=tls(),
         )
         self.services: dict[str, Service] = {}
-        self.register("hf", "Hugging Face", settings.hf_delay, connections=4, max_bytes=20 * MB)
+        self.waiting: Callable[[str], None] = lambda why: None  # told of every wait to retry
+        hf_hint = (
+            "check the network, or set HF_ENDPOINT to a mirror (e.g. HF_ENDPOINT="
+            "https://hf-mirror.com)"
+        )
+        arxiv_hint = "check the network, or set {} to a mirror of arXiv"
+        self.register(
+            "hf", "Hugging Face", settings.hf_delay, connections=4, max_bytes=20 * MB, hint=hf_hint
+        )
         # arXiv's PDFs are at most 50 MB
-        self.register("arxiv", "arXiv", settings.arxiv_delay, connections=4, max_bytes=60 * MB)
-        self.register("arxiv_api", "arXiv API", settings.arxiv_api_delay, max_bytes=10 * MB)
+        self.register(
+            "arxiv",
+            "arXiv",
+            settings.arxiv_delay,
+            connections=4,
+            max_bytes=60 * MB,
+            hint=arxiv_hint.format("DAILYPAPERS_ARXIV_URL"),
+        )
+        self.register(
+            "arxiv_api",
+            "arXiv API",
+            settings.arxiv_api_delay,
+            max_bytes=10 * MB,
+            hint=arxiv_hint.format("DAILYPAPERS_ARXIV_API_URL"),
+        )
 
     def register(
         self,
@@ -231,10 +254,12 @@ class Net:
         *,
         connections: int = 1,
         max_bytes: int = MB,
+        hint: str = "check the network or the base URL",
     ) -> None:
         """A service with its own pacing (requests start `interval` s apart), connection
-        limit, answer size cap and back-off: a delivery channel registers its platform."""
-        self.services[key] = Service(name, interval, connections, self.clock, max_bytes)
+        limit, answer size cap and back-off: a delivery channel registers its platform.
+        `hint` says what to do when it cannot be reached."""
+        self.services[key] = Service(name, interval, connections, self.clock, max_bytes, hint)
 
     async def __aenter__(self) -> Net:
         return self
@@ -292,6 +317,7 @@ class Net:
             svc.retries += 1
             if again.response is not None:  # the server asked everyone to wait
                 svc.back_off(again.wait)
+            self.waiting(f"{svc.name} {again}")
 
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.settings.http_retries + 1),
@@ -369,7 +395,7 @@ class Net:
     @staticmethod
     def _unreachable(svc: Service, url: str, e: Exception) -> ServiceUnreachable:
         kind = "timed out" if isinstance(e, httpx.TimeoutException) else "unreachable"
-        message = f"{svc.name} {kind} at {url} — check the network or the base URL"
+        message = f"{svc.name} {kind} at {url}: {svc.hint}"
         if isinstance(e, httpx.ConnectError):
             svc.down = message
         return ServiceUnreachable(message, url=url)
@@ -386,7 +412,8 @@ class _Again(Exception):
         error: Exception | None = None,
         final: bool = False,
     ) -> None:
-        super().__init__(f"try again in {wait:.1f} s")
+        why = f"HTTP {response.status_code}" if response is not None else type(error).__name__
+        super().__init__(f"{why}, asked again in {wait:.0f} s")
         self.wait, self.response, self.error, self.final = wait, response, error, final
 
 
