@@ -175,3 +175,44 @@ def test_the_progress_line_says_what_it_waits_for_and_fits_80_columns(recordings
     busy.console.print(busy._render())
     shown = busy.console.export_text()
     assert "checked 1499 · failed 1" in shown and "…" not in shown, shown
+
+
+def test_the_no_llm_sentences_are_whole_and_clean() -> None:
+    from dailypapers.analysing.extract import sentences
+
+    text = (
+        "GUI agents have emerged as a powerful paradigm for automation.We propose X, a "
+        "planner for long tasks. It improves accuracy by 3.5% over baselines.Our code is at "
+        "https://github.com/a/b{https://github.com/a/b}. We train on 8 GPUs for two days. "
+        "[TODO: Report total GPU-hours.] Details follow in Section 4, e.g.the ablations."
+    )
+    assert sentences(text) == [
+        "GUI agents have emerged as a powerful paradigm for automation.",
+        "We propose X, a planner for long tasks.",
+        "It improves accuracy by 3.5% over baselines.",
+        "Our code is at https://github.com/a/b.",
+        "We train on 8 GPUs for two days.",
+        "Details follow in Section 4, e.g.the ablations.",
+    ]
+
+
+def test_an_abstract_alone_gives_innovations_and_results() -> None:
+    from dailypapers.analysing.extract import analyse_without_llm
+    from dailypapers.core.models import Paper
+    from dailypapers.run.read import abstract_document
+
+    abstract = (
+        "Long-horizon video generation drifts over time. To correct this, we propose "
+        "TokenTrim, an inference-time method that removes unstable tokens. Specifically, "
+        "unstable tokens are latent tokens whose representations deviate from the previous "
+        "batch. Removing them from the context keeps the scene consistent. Experiments show "
+        "that TokenTrim consistently improves temporal consistency without retraining."
+    )
+    paper = Paper(id="2602.00001", title="TokenTrim", abstract=abstract)
+    a = analyse_without_llm(abstract_document(paper, None), paper, "en")
+    assert a.contribution.startswith("To correct this, we propose TokenTrim")
+    assert [x.explanation for x in a.innovations][0].startswith("Specifically, unstable")
+    assert [r.claim for r in a.results] == [
+        "Experiments show that TokenTrim consistently improves temporal consistency without "
+        "retraining."
+    ]

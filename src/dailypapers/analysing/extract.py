@@ -63,11 +63,18 @@ _HARDWARE = re.compile(
     r"GPU[- ]hours?|NPUs?|Ascend)\b"
 )
 _INPUT = re.compile(
-    r"\b(takes? (as input|in)|accepts?|inputs? (is|are|consists?)|"
-    r"as inputs?|inputs?:|conditioned on)\b",
+    r"\b(takes? (as input|in)|accepts?|inputs? (is|are|consists?)|as inputs?|inputs?:|"
+    r"conditioned on|given (a|an|the|only|just|its)\b|from (a|an) (single|few|given|raw|"
+    r"natural[- ]language|text|image|video|audio|speech)|input (image|text|video|audio|"
+    r"prompt|query|queries|question|sequence|document|point cloud)s?)",
     re.I,
 )
-_OUTPUT = re.compile(r"\b(outputs?|generates? (a|an|the)|produces? (a|an|the)|predicts)\b", re.I)
+_OUTPUT = re.compile(
+    r"\b(outputs?|generates? (a|an|the)|produces? (a|an|the)|predicts|returns (a|an|the)|"
+    r"yields (a|an|the)|synthesi[sz]es|reconstructs|enabl\w+ (\w+ ){0,3}to (generate|produce|"
+    r"predict|answer|render|edit|control))\b",
+    re.I,
+)
 _CODE = re.compile(
     r"\b(code|model|models|data|dataset|weights|checkpoints?) (is|are|will be) "
     r"(publicly |made )?(available|released|open[- ]sourced)",
@@ -76,15 +83,40 @@ _CODE = re.compile(
 
 
 def sentences(text: str) -> list[str]:
-    """Split prose into sentences, not breaking after common abbreviations."""
-    parts = re.split(r"(?<=[.!?])\s+(?=[A-Z(\[\"“])", text)
+    """Split prose into sentences, not breaking after common abbreviations, and also where
+    an abstract runs one into the next without a space ("...tasks.We propose"); leave out
+    the author's notes to self ("[TODO: ...]") and placeholders."""
+    parts = re.split(r"(?<=[.!?])\s+(?=[A-Z(\[\"“])", _spaced(_NOTE.sub(" ", text)))
     out: list[str] = []
     for part in parts:
         if out and _ABBREV.search(out[-1]):
             out[-1] = f"{out[-1]} {part}"
         else:
             out.append(part)
-    return [s.strip() for s in out if len(s.strip()) > 20]
+    kept = (_clean(s) for s in out)
+    return [s for s in kept if len(s) > 20 and not _PLACEHOLDER.search(s)]
+
+
+def _spaced(text: str) -> str:
+    """A space after a full stop that has none, outside URLs and abbreviations."""
+    pieces = _URL.split(text)
+    return "".join(piece if i % 2 else _GLUED.sub(" ", piece) for i, piece in enumerate(pieces))
+
+
+def _clean(sentence: str) -> str:
+    """LaTeX's leftovers around links: `https://x{https://x}`, `\\url{https://x}`."""
+    sentence = _LINK_BRACES.sub("", sentence)
+    return _URL_MACRO.sub(r"\1", sentence).strip()
+
+
+_URL = re.compile(r"(https?://\S+)")
+_GLUED = re.compile(r"(?<=[a-z]{2}[.!?])(?=[A-Z][a-z])|(?<=[0-9%)][.!?])(?=[A-Z][a-z]{2})")
+_LINK_BRACES = re.compile(r"\{\s*https?://[^{}\s]*\s*\}")
+_URL_MACRO = re.compile(r"\\(?:url|href)\{(https?://[^{}\s]*)\}(?:\{[^{}]*\})?")
+_NOTE = re.compile(r"\[\s*(TODO|TBD|FIXME|XXX)\b[^\]]{0,300}\]", re.I)  # a note to self
+_PLACEHOLDER = re.compile(
+    r"\[\s*(TODO|TBD|FIXME|XXX|CITE|REF)\b|\b(TODO|FIXME|TBD)\s*:|\?\?\?|lorem ipsum", re.I
+)
 
 
 def _prose(sections: list[Section]) -> list[tuple[str, str]]:
@@ -105,15 +137,15 @@ def analyse_without_llm(doc: Document, paper: Paper, lang: str) -> Analysis:
     intro = doc.with_role("introduction") or _opening(doc)
     contribution = _contribution(abstract, intro, paper)
     used = {contribution[1]}
+    usage = _usage(doc, paper, abstract, used)  # its patterns are the narrowest: first
     innovations = _innovations(intro, abstract, used)
     used |= {x.evidence.quote for x in innovations}
     results = _results(doc, abstract, used)
-    used |= {r.claim for r in results}
     return Analysis(
         domains=_domains(doc, paper, lang),
         contribution=contribution[1],
         contribution_evidence=Evidence(section=contribution[0], quote=contribution[1]),
-        usage=_usage(doc, paper, abstract, used),
+        usage=usage,
         innovations=innovations,
         results=results,
     )
@@ -157,7 +189,7 @@ def _usage(
     doc: Document, paper: Paper, abstract: list[tuple[str, str]], used: set[str]
 ) -> UsageGuide:
     method = doc.with_role("method")
-    prose = abstract + _prose(method)
+    prose = abstract + _prose(method) + _prose(doc.with_role("experiments"))
     everywhere = abstract + _prose(doc.sections)
     inputs = _first(prose, _INPUT, used)
     outputs = _first(prose, _OUTPUT, used)
@@ -170,7 +202,7 @@ def _usage(
             if u and re.search(r"github\.com|gitlab|huggingface\.co|project|\.io/", u)
         )
     )
-    steps = _workflow(_prose(method), used)
+    steps = _workflow(_prose(method), used) or _workflow(abstract + _prose(method), used, 2)
     found = [x for x in (inputs, outputs, hardware, code, *steps) if x]
     return UsageGuide(
         inputs=inputs[1] if inputs else "",
@@ -183,12 +215,15 @@ def _usage(
     )
 
 
-def _workflow(method: list[tuple[str, str]], used: set[str]) -> list[tuple[str, str]]:
+def _workflow(
+    method: list[tuple[str, str]], used: set[str], at_least: int = 2
+) -> list[tuple[str, str]]:
     """The method's own step sentences ("First, we ...", "Then ..."), in the paper's order;
-    else its sentences saying what the authors do. Never section headings."""
-    for pattern in (_STEP, _WE_DO):
+    else its sentences saying what the authors do, else how its parts are put together
+    (the abstract's too, when the method says nothing of it). Never section headings."""
+    for pattern in (_STEP, _WE_DO, _PARTS):
         steps = [x for x in method if pattern.search(x[1]) and x[1] not in used and len(x[1]) < 400]
-        if len(steps) >= 2:
+        if len(steps) >= at_least:
             picked = list(dict.fromkeys(steps))[:5]
             used.update(s for _, s in picked)
             return picked
@@ -199,6 +234,12 @@ _STEP = re.compile(
     r"^(first(ly)?|second(ly)?|third(ly)?|then|next|finally|lastly|afterwards|subsequently)\b|"
     r"\b(in|at) the (first|second|third|final|next) (step|stage|phase)\b|"
     r"^(step|stage|phase) \d",
+    re.I,
+)
+_PARTS = re.compile(
+    r"\b(consists? of|comprises?|composed of|is built (on|upon)|first \w+|then \w+|"
+    r"(two|three|four)[- ](stage|step|phase)|(stage|module|component|branch|decoder|encoder)s? "
+    r"(that|which|to)\b|pipeline (that|which)?)",
     re.I,
 )
 _WE_DO = re.compile(
@@ -232,12 +273,13 @@ def _innovations(
         if items:
             break
     if not items:
-        claims = re.compile(
-            r"\b(we (propose|introduce|present|show|find|demonstrate)|"
-            r"novel|first|our (method|approach|contribution))",
-            re.I,
-        )
-        items = [(w, s) for w, s in _prose(intro) + abstract if claims.search(s)]
+        items = [
+            (w, s)
+            for w, s in _prose(intro) + abstract
+            if _CLAIM.search(s) and not _CODE.search(s) and "://" not in s
+        ]
+    if not [x for x in items if x[1] not in used]:
+        items = _method_sentences(abstract, used)
     out = []
     fresh = [(w, x) for w, x in dict.fromkeys(items) if x not in used]
     for where, text in fresh[:3]:
@@ -252,6 +294,40 @@ def _innovations(
             )
         )
     return out
+
+
+_CLAIM = re.compile(
+    r"\b(we (first |further |also )?(propose|introduce|present|show|find|demonstrate|develop|"
+    r"design|construct|release|build|curate|identify|reveal|establish|formulate|devise)|"
+    r"novel|first|our (method|approach|framework|model|contribution|key)|"
+    r"(key|main|core) (idea|insight|component|contribution)|"
+    r"^(specifically|in particular|to this end|to address this|unlike|in contrast)\b)",
+    re.I,
+)
+_FINDING = re.compile(
+    r"\b(experiments?|results?|evaluations?|empirical(ly)?|analys[ie]s|studies)\b.{0,120}"
+    r"\b(show|demonstrate|indicate|reveal|confirm|suggest|verify|validate)|"
+    r"\b(outperform\w*|surpass\w*|state-of-the-art)\b|"
+    r"\b(significantly|consistently|substantially|markedly|considerably) (improv|outperform|"
+    r"reduc|increas|surpass|boost|enhanc|lower|accelerat|speed)",
+    re.I,
+)
+
+
+def _method_sentences(abstract: list[tuple[str, str]], used: set[str]) -> list[tuple[str, str]]:
+    """An abstract with no claim words: what follows its contribution sentence and comes
+    before its results says what the method is."""
+    after = False
+    found = []
+    for where, s in abstract:
+        if s in used:
+            after = True
+            continue
+        if _FINDING.search(s) or _CODE.search(s) or "://" in s:
+            break
+        if after:
+            found.append((where, s))
+    return found
 
 
 def _result_sections(doc: Document) -> list[Section]:
@@ -279,7 +355,28 @@ def _results(doc: Document, abstract: list[tuple[str, str]], used: set[str]) -> 
             )
         if len(picked) == 5:
             break
-    return picked or _table_results(doc)
+    return (
+        picked
+        or _table_results(doc)
+        or _findings(abstract + _prose(doc.with_role("conclusion")), used)
+    )
+
+
+def _findings(pool: list[tuple[str, str]], used: set[str]) -> list[Result]:
+    """No result with a number: what the abstract and the conclusion say the experiments
+    show ("experiments show that X consistently outperforms ..."), as the paper says it."""
+    found = [(w, s) for w, s in pool if s not in used and _FINDING.search(s)]
+    return [
+        Result(
+            claim=s,
+            benchmark=None,
+            metric=None,
+            values=[],
+            baseline=None,
+            evidence=Evidence(section=w, quote=s),
+        )
+        for w, s in list(dict.fromkeys(found))[:3]
+    ]
 
 
 def _table_results(doc: Document) -> list[Result]:
