@@ -19,12 +19,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from parse_expectations import EXPECTED, parse  # noqa: E402
-
 from dailypapers.analysing.extract import analyse_without_llm  # noqa: E402
 from dailypapers.core.models import Analysis, Paper  # noqa: E402
 from dailypapers.run.read import abstract_document  # noqa: E402
 from dailypapers.sources.hf import parse_listing  # noqa: E402
+
+from parse_expectations import EXPECTED, parse  # noqa: E402
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures"
 DEFECTS = {
