@@ -104,8 +104,12 @@ def paper(n: int, domain: str, upvotes: int) -> PaperResult:
     )
 
 
-def day_report() -> Report:
-    results = [paper(1, "NLP - 搜索智能体", 120), paper(2, "计算机视觉", 80), paper(3, "NLP", 30)]
+def day_report(results: list[PaperResult] | None = None) -> Report:
+    results = results or [
+        paper(1, "NLP - 搜索智能体", 120),
+        paper(2, "计算机视觉", 80),
+        paper(3, "NLP", 30),
+    ]
     return Report(
         label="2026-02-11",
         generated_at=datetime(2026, 2, 11, 8, tzinfo=UTC),
@@ -176,15 +180,7 @@ def big_day_report() -> Report:
     """Fifty papers over a dozen themes, as a busy day is."""
     domains = ["NLP", "计算机视觉", "多模态", "语音", "强化学习", "机器人", "系统与效率", "AI 安全"]
     domains += ["科学计算", "推荐系统", "图学习", "医学影像"]
-    results = [paper(n, domains[n % len(domains)], 200 - n) for n in range(50)]
-    return Report(
-        label="2026-02-11",
-        generated_at=datetime(2026, 2, 11, 8, tzinfo=UTC),
-        analyser="llm",
-        model="deepseek-chat",
-        overview=day_overview(results),
-        papers=results,
-    )
+    return day_report([paper(n, domains[n % len(domains)], 200 - n) for n in range(50)])
 
 
 def test_a_busy_day_on_a_phone_reaches_its_first_paper_within_two_screens(
