@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from dailypapers.archive.store import MIGRATIONS, Store
 from dailypapers.core.config import load_settings
 
@@ -191,10 +193,11 @@ def test_sigkill_half_way_loses_nothing(recordings, llm, monkeypatch) -> None:
     assert len(again) == 50 - len(done)
 
 
-def test_ctrl_c_stops_cleanly(recordings, llm, monkeypatch) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_and_sigterm_stop_cleanly(recordings, llm, monkeypatch, stop) -> None:
     proc, db_path = slow_run_until(llm, monkeypatch, delay=0.3, concurrency=1, analysed=2)
     workers = workers_of(proc.pid)
-    os.killpg(proc.pid, signal.SIGINT)  # as Ctrl-C does: the run and its workers
+    os.killpg(proc.pid, stop)  # as Ctrl-C and systemd do: the run and its workers
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130 and "Traceback" not in err
     assert workers and gone(workers)

@@ -33,14 +33,34 @@ T = TypeVar("T")
 
 
 def run_async(work: Coroutine[Any, Any, T]) -> T:
-    """asyncio.run, minus a cost of Python 3.11: restoring the Ctrl-C handler formats the main
-    task with its result (signal._int_to_enum), twice, and a day's report is slow to format."""
+    """asyncio.run, with SIGTERM (what systemd and `kill` send) taken as Ctrl-C is: the run
+    is cancelled, records itself as interrupted, and KeyboardInterrupt reaches the command.
+    (And minus a cost of Python 3.11: restoring the Ctrl-C handler formats the main task with
+    its result, twice, and a day's report is slow to format.)"""
+    import asyncio
+    import signal
+
     result: list[T] = []
+    terminated: list[bool] = []
 
     async def main() -> None:
-        result.append(await work)
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        assert task is not None
 
-    import asyncio
+        def terminate() -> None:
+            terminated.append(True)
+            task.cancel()
+
+        loop.add_signal_handler(signal.SIGTERM, terminate)
+        try:
+            result.append(await work)
+        except asyncio.CancelledError:
+            if terminated:
+                raise KeyboardInterrupt from None
+            raise
+        finally:
+            loop.remove_signal_handler(signal.SIGTERM)
 
     asyncio.run(main())
     return result[0]

@@ -4,8 +4,8 @@ no-LLM extract) run in worker processes, one core each.
 In a thread they would hold the interpreter's lock against the event loop, so every LLM
 answer and every download would wait behind a 40-page PDF; a process leaves the loop free and
 uses another core. With `workers = 0` they run in a thread instead (one core, no start-up).
-Workers ignore Ctrl-C (the run decides what to do with it) and leave when the run's process
-is gone, even killed with -9."""
+Workers ignore Ctrl-C and SIGTERM (the run decides what to do with them) and leave when the
+run's process is gone, even killed with -9."""
 
 from __future__ import annotations
 
@@ -109,6 +109,7 @@ class Workers:
 
 def _worker_setup(parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # systemd stops the whole group: the run decides
     threading.Thread(target=_leave_with, args=(parent,), daemon=True).start()
 
 
