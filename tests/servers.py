@@ -388,7 +388,8 @@ class ScriptedLLM:
         if self.context and self.context_style == "ollama":
             prompt = min(prompt, self.context)
         writer = day_paragraph if day else self.writer
-        answer = json.dumps(writer(request), ensure_ascii=False)
+        written = writer(request)  # an answer as JSON, or verbatim when given as text
+        answer = written if isinstance(written, str) else json.dumps(written, ensure_ascii=False)
         return Reply(
             200,
             json.dumps(completion(answer, prompt_tokens=prompt)).encode(),

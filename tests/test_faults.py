@@ -67,11 +67,13 @@ def test_a_malformed_entry_is_skipped_and_the_day_goes_on(recordings) -> None:
     rec.days["2026-03-05"] = day
     notes: list[str] = []
     papers = listing("2026-03-05", notes)
-    assert [p.id for p in papers] == [day[0]["paper"]["id"], day[4]["paper"]["id"]]
-    assert len(notes) == 3 and "is not an arXiv id" in notes[2]
+    kept = [day[i]["paper"]["id"] for i in (0, 1, 4)]  # odd upvotes cost the upvotes only
+    assert [p.id for p in papers] == kept and papers[1].upvotes == 0
+    assert len(notes) == 3 and "malformed upvotes ('many')" in notes[0]
+    assert "is not an arXiv id" in notes[2]
     res = invoke("report", "2026-03-05", "-o", "-", "--quiet", "--no-llm")
-    assert res.exit_code == 0 and res.stdout.count("## 📄") == 2
-    assert res.stderr.count("malformed entry") == 3
+    assert res.exit_code == 0 and res.stdout.count("## 📄") == 3
+    assert res.stderr.count("malformed entry") == 2 and "malformed upvotes" in res.stderr
     assert not [p for p in server.paths() if "passwd" in p or "etc" in p]
 
 

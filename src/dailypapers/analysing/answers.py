@@ -70,4 +70,7 @@ def extract_json(content: str) -> Any:
     start, end = text.find("{"), text.rfind("}")
     if start < 0 or end < start:
         raise ValueError("no JSON object in the answer")
-    return json.loads(text[start : end + 1])
+    try:
+        return json.loads(text[start : end + 1])
+    except RecursionError:
+        raise ValueError("the JSON is nested too deeply") from None

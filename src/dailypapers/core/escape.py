@@ -18,7 +18,8 @@ _SEQUENCE = re.compile(
     r"|(\x1b\]|\x9d)[^\x07\x1b\x9c]*(\x07|\x1b\\|\x9c)?"
     r"|\x1b[@-Z\\-_]?"
 )
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# ... and the bidirectional controls, which can make a line read otherwise than it is
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _TAG = re.compile(r"<(?=[A-Za-z/!?])")
 _LINK_SYNTAX = re.compile(r"([\[\]])")
 

@@ -17,9 +17,8 @@ _PASTED = re.compile(
 
 
 def split_version(arxiv_id: str) -> tuple[str, str | None]:
-    m = re.match(r"^(.*?)(v\d+)?$", arxiv_id.strip())
-    assert m
-    return m.group(1), m.group(2)
+    m = re.fullmatch(r"(.*?)(v\d+)?", arxiv_id.strip(), re.S)
+    return (m.group(1), m.group(2)) if m else (arxiv_id, None)
 
 
 def valid_id(arxiv_id: str) -> bool:

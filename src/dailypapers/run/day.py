@@ -152,11 +152,14 @@ class Day:
             return known
         try:
             written = await self.analyser.paragraph(results)
-        except LLMError as e:
+        except LLMUnavailable as e:
             self.store.record_calls(self.run_id, "day", e.calls)
-            if isinstance(e, LLMUnavailable):
-                raise
-            warnings.append(f"no paragraph on the day: {e}")
+            raise
+        except Exception as e:  # whatever it is, it costs the paragraph, not the report
+            self.store.record_calls(self.run_id, "day", getattr(e, "calls", []))
+            if not isinstance(e, LLMError):
+                log.exception("the paragraph on the day failed")
+            warnings.append(f"no paragraph on the day: {type(e).__name__}: {e}"[:300])
             return None
         if written is None:  # this analyser writes none
             return None

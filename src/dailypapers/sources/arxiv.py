@@ -43,9 +43,9 @@ def _parse_atom(xml: bytes) -> list[ArxivMeta]:
         raise ParseError(f"arXiv API answered malformed XML: {e}") from None
     out = []
     for entry in root.findall("a:entry", ATOM):
-        raw_id = (entry.findtext("a:id", "", ATOM)).rsplit("/abs/", 1)[-1]
-        if not raw_id or entry.find("a:title", ATOM) is None:
-            continue  # the API reports unknown ids as an entry titled "Error"
+        raw_id = (entry.findtext("a:id", "", ATOM)).rsplit("/abs/", 1)[-1].strip()
+        if not valid_id(raw_id) or entry.find("a:title", ATOM) is None:
+            continue  # an unknown id comes as an entry titled "Error"; a broken one is skipped
         pid, version = split_version(raw_id)
         primary = entry.find("arxiv:primary_category", ATOM)
         doi = entry.findtext("arxiv:doi", None, ATOM)

@@ -29,7 +29,7 @@ def parse_listing(entries: list[Any], notes: list[str] | None = None) -> list[Pa
     seen: dict[str, Paper] = {}
     for n, entry in enumerate(entries, 1):
         try:
-            paper = _paper(entry)
+            paper = _paper(entry, notes)
         except (ValueError, TypeError, AttributeError, KeyError) as e:
             reason = e.errors()[0]["msg"] if isinstance(e, ValidationError) else str(e)
             _note(notes, f"Hugging Face listed a malformed entry (#{n}), skipped: {reason}")
@@ -38,29 +38,46 @@ def parse_listing(entries: list[Any], notes: list[str] | None = None) -> list[Pa
     return list(seen.values())
 
 
-def _paper(entry: dict[str, Any]) -> Paper:
+def _paper(entry: dict[str, Any], notes: list[str] | None = None) -> Paper:
+    """A paper needs its arXiv id; any other field Hugging Face sends malformed (stars as
+    "many", an organisation as a string) costs that field alone, with a note."""
     paper = entry.get("paper") or {}
     pid = str(paper.get("id") or "")
     if not valid_id(pid):
         raise ValueError(f"{pid[:40]!r} is not an arXiv id")
     org = paper.get("organization") or entry.get("organization") or {}
-    return Paper(
-        id=pid,
-        title=_clean(paper.get("title") or entry.get("title") or pid),
-        abstract=_clean(paper.get("summary") or entry.get("summary") or ""),
-        authors=[a["name"] for a in paper.get("authors") or [] if a.get("name")],
-        upvotes=paper.get("upvotes") or 0,
-        num_comments=entry.get("numComments") or 0,
-        listed_at=entry.get("publishedAt"),
-        published_at=paper.get("publishedAt"),
-        ai_summary=paper.get("ai_summary"),
-        ai_keywords=paper.get("ai_keywords") or [],
-        github_repo=paper.get("githubRepo"),
-        github_stars=paper.get("githubStars"),
-        project_page=paper.get("projectPage"),
-        organization=org.get("fullname") or org.get("name"),
-        thumbnail=entry.get("thumbnail") or paper.get("thumbnail"),
-    )
+    org = org if isinstance(org, dict) else {"name": org}
+    people = paper.get("authors") or []
+    fields: dict[str, Any] = {
+        "id": pid,
+        "title": _clean(str(paper.get("title") or entry.get("title") or pid)),
+        "abstract": _clean(str(paper.get("summary") or entry.get("summary") or "")),
+        "authors": [a.get("name") for a in people if isinstance(a, dict) and a.get("name")],
+        "upvotes": paper.get("upvotes") or 0,
+        "num_comments": entry.get("numComments") or 0,
+        "listed_at": entry.get("publishedAt"),
+        "published_at": paper.get("publishedAt"),
+        "ai_summary": paper.get("ai_summary"),
+        "ai_keywords": paper.get("ai_keywords") or [],
+        "github_repo": paper.get("githubRepo"),
+        "github_stars": paper.get("githubStars"),
+        "project_page": paper.get("projectPage"),
+        "organization": org.get("fullname") or org.get("name"),
+        "thumbnail": entry.get("thumbnail") or paper.get("thumbnail"),
+    }
+    while True:
+        try:
+            return Paper.model_validate(fields)
+        except ValidationError as e:
+            bad = {str(err["loc"][0]) for err in e.errors() if err["loc"]}
+            if not bad or bad & {"id", "title"}:
+                raise
+            for name in sorted(bad):
+                _note(
+                    notes,
+                    f"{pid}: Hugging Face sent a malformed {name} ({fields[name]!r:.40}); left out",
+                )
+                del fields[name]
 
 
 def _clean(text: str) -> str:

@@ -1,0 +1,58 @@
+"""One odd answer or entry costs only itself: a malformed optional field of the listing, a
+broken entry of the export API's answer, a paragraph answer nested past any parser's depth;
+and text that reorders a line (bidirectional controls) reaches no terminal and no report."""
+
+from __future__ import annotations
+
+from dailypapers.core.escape import strip_controls, terminal
+from dailypapers.sources.arxiv import parse_atom
+from dailypapers.sources.hf import parse_listing
+
+from conftest import DAY, run_cli
+
+
+def test_an_odd_optional_listing_field_costs_only_that_field() -> None:
+    notes: list[str] = []
+    entries = [
+        {"paper": {"id": "2501.11120", "title": "Kept", "githubStars": "many", "upvotes": 7}},
+        {"paper": {"id": "2501.11121", "title": "Also kept", "organization": "a string"}},
+        {"paper": {"id": "not an id", "title": "Dropped"}},
+    ]
+    papers = parse_listing(entries, notes)
+    assert [(p.id, p.github_stars, p.upvotes) for p in papers] == [
+        ("2501.11120", None, 7),
+        ("2501.11121", None, 0),
+    ]
+    assert papers[1].organization == "a string"
+    assert any("malformed github_stars ('many')" in n for n in notes)
+
+
+def test_a_broken_entry_of_the_export_api_costs_only_that_entry() -> None:
+    entry = "<entry><id>http://arxiv.org/abs/{}</id><title>{}</title><summary>s</summary></entry>"
+    feed = (
+        '<feed xmlns="http://www.w3.org/2005/Atom">'
+        + entry.format("2501.11120v1", "Good")
+        + entry.format("2501.\n11121v1", "Broken id")
+        + entry.format("2501.11122v2", "Good too")
+        + "</feed>"
+    ).encode()
+    assert [(m.id, m.version) for m in parse_atom(feed)] == [
+        ("2501.11120", "v1"),
+        ("2501.11122", "v2"),
+    ]
+
+
+def test_a_paragraph_nested_past_any_depth_costs_only_the_paragraph(llm, monkeypatch) -> None:
+    import servers
+
+    deep = '{"paragraph": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    monkeypatch.setattr(servers, "day_paragraph", lambda request: deep)
+    res = run_cli(["report", DAY, "--top", "2", "-o", "-"])
+    assert res.exit_code == 0 and res.stdout.count("## 📄") == 2
+    assert "warning: no paragraph on the day" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_bidirectional_controls_reach_no_terminal_and_no_report() -> None:
+    hostile = "Safe title \u202egnp.exe\u202c and \u2066isolated\u2069 \u200fmark"
+    assert strip_controls(hostile) == "Safe title gnp.exe and isolated mark"
+    assert terminal(hostile).plain == "Safe title gnp.exe and isolated mark"
