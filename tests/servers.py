@@ -388,7 +388,9 @@ class ScriptedLLM:
         if self.context and self.context_style == "ollama":
             prompt = min(prompt, self.context)
         writer = day_paragraph if day else self.writer
-        written = writer(request)  # an answer as JSON, or verbatim when given as text
+        written = writer(request)  # an answer as JSON, verbatim as text, or a whole reply
+        if isinstance(written, Reply):
+            return written
         answer = written if isinstance(written, str) else json.dumps(written, ensure_ascii=False)
         return Reply(
             200,

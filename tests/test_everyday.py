@@ -184,7 +184,8 @@ def test_the_no_llm_sentences_are_whole_and_clean() -> None:
         "GUI agents have emerged as a powerful paradigm for automation.We propose X, a "
         "planner for long tasks. It improves accuracy by 3.5% over baselines.Our code is at "
         "https://github.com/a/b{https://github.com/a/b}. We train on 8 GPUs for two days. "
-        "[TODO: Report total GPU-hours.] Details follow in Section 4, e.g.the ablations."
+        "[TODO: Report total GPU-hours.] Details follow in Section 4, e.g.the ablations. "
+        "We build on torch.Tensor ops, see \\href{https://x.org/d}{the docs} for details."
     )
     assert sentences(text) == [
         "GUI agents have emerged as a powerful paradigm for automation.",
@@ -192,8 +193,8 @@ def test_the_no_llm_sentences_are_whole_and_clean() -> None:
         "It improves accuracy by 3.5% over baselines.",
         "Our code is at https://github.com/a/b.",
         "We train on 8 GPUs for two days.",
-        "Details follow in Section 4, e.g.the ablations.",
-    ]
+        "We build on torch.Tensor ops, see the docs (https://x.org/d) for details.",
+    ]  # the note to self goes with its sentence: what is kept is verbatim
 
 
 def test_an_abstract_alone_gives_innovations_and_results() -> None:
@@ -216,3 +217,26 @@ def test_an_abstract_alone_gives_innovations_and_results() -> None:
         "Experiments show that TokenTrim consistently improves temporal consistency without "
         "retraining."
     ]
+
+
+def test_show_writes_several_formats_to_the_reports_folder(recordings, clean_env) -> None:
+    assert run_cli(["report", DAY, "--top", "2", "-q", "--no-llm", "-o", "-"]).exit_code == 0
+    res = run_cli(["show", DAY, "--no-llm", "-f", "html,json"])
+    assert res.exit_code == 0, res.output
+    names = sorted(p.name for p in (clean_env / "reports").iterdir())
+    assert names == [f"{DAY}.no-llm.zh.html", f"{DAY}.no-llm.zh.json"]
+
+
+def test_history_lists_an_empty_day_and_an_archive_reopens_after_close(clean_env) -> None:
+    from dailypapers.archive.reader import Archive
+    from dailypapers.archive.store import Store
+    from dailypapers.core.config import load_settings
+
+    db = load_settings().db_path
+    with Store(db) as store:
+        store.save_listing("2026-02-15", "day", [])
+    archive = Archive(db)
+    assert [(p.label, p.papers, p.lang) for p in archive.periods()] == [("2026-02-15", 0, None)]
+    archive.close()
+    assert len(archive.periods()) == 1  # used again: it opens again
+    archive.close()

@@ -131,3 +131,49 @@ def test_an_interrupted_run_is_recorded_so(recordings, llm, monkeypatch) -> None
     session_run(cancelled, observers=[seen])
     assert rows("SELECT status FROM runs") == [("interrupted",)]
     assert seen.said[-1][0] == "finished" and seen.said[-1][1][1] == "interrupted"
+
+
+def test_a_refusal_of_the_paragraph_costs_only_the_paragraph(recordings, llm, monkeypatch) -> None:
+    import servers
+
+    monkeypatch.setattr(servers, "day_paragraph", lambda request: payment_required(request))
+    report, stats = run_period(Options(period=DAY, top=2))
+    assert [p.status for p in report.papers] == ["ok", "ok"]
+    assert report.overview is not None and report.overview.paragraph is None
+    assert any("no paragraph on the day" in w and "payment" in w for w in stats.warnings)
+    assert rows("SELECT status FROM runs") == [("done",)]
+
+
+def test_a_session_asks_again_in_its_next_run_what_refused_it_in_the_last(
+    recordings, llm, monkeypatch
+) -> None:
+    """A backfill's key topped up, arXiv back: the session's next run tries them again."""
+    rec, _ = recordings
+    monkeypatch.setenv("DAILYPAPERS_CONCURRENCY", "1")
+    rec.days["2026-05-01"] = big_day(4)[2:4]
+    llm.script = [payment_required]
+
+    async def two_days(session) -> list[str]:
+        out = []
+        for day in (DAY, "2026-05-01"):
+            try:
+                report, _ = await session.period(Options(period=day, top=2))
+                out.append(f"{day}: {[p.status for p in report.papers]}")
+            except LLMUnavailable:
+                out.append(f"{day}: refused")
+        return out
+
+    assert session_run(two_days) == [f"{DAY}: refused", "2026-05-01: ['ok', 'ok']"]
+    assert rows("SELECT status FROM runs ORDER BY id") == [("failed",), ("done",)]
+
+
+def test_a_sessions_pool_grows_for_a_bigger_run(recordings, monkeypatch) -> None:
+    monkeypatch.setenv("DAILYPAPERS_WORKERS", "2")
+
+    async def small_then_big(session) -> list[int]:
+        await session.paper("2501.11120", Options())
+        sizes = [session.workers.count]
+        await session.period(Options(period=DAY, top=4))
+        return [*sizes, session.workers.count, session.workers.pools]
+
+    assert session_run(small_then_big, no_llm=True) == [1, 2, 2]

@@ -36,7 +36,7 @@ from dailypapers.core.models import (
 from dailypapers.core.workers import Workers
 from dailypapers.report.models import DayParagraph
 
-EXTRACT_VERSION = "extract-1"
+EXTRACT_VERSION = "extract-2"  # what a stored no-LLM analysis must match to be reused
 T = TypeVar("T")
 
 
@@ -57,8 +57,12 @@ class Analyser(ABC):
 
     @property
     def warnings(self) -> list[str]:
-        """About the whole session (a server that cuts prompts), each said once."""
+        """About the whole run (a server that cuts prompts), each said once."""
         return []
+
+    def new_run(self) -> None:
+        """What was learnt of a run's mishaps is not held against the next one."""
+        return None
 
     def note(self) -> str | None:
         """What the report says at its top about who wrote it."""
@@ -118,6 +122,12 @@ class LLMAnalyser(Analyser):
     @property
     def warnings(self) -> list[str]:
         return list(self.llm.warnings)
+
+    def new_run(self) -> None:
+        """A refusal or an outage of the last run is asked again (the server may have been
+        topped up or be back); what the server accepts and its context stay learnt."""
+        self.refusal = None
+        self.llm.warnings.clear()
 
     async def analyse(self, doc: Document, paper: Paper) -> tuple[Analysis, Provenance, list[Call]]:
         lang, budget = self.settings.lang, self.settings.max_input_tokens

@@ -63,10 +63,10 @@ _HARDWARE = re.compile(
     r"GPU[- ]hours?|NPUs?|Ascend)\b"
 )
 _INPUT = re.compile(
-    r"\b(takes? (as input|in)|accepts?|inputs? (is|are|consists?)|as inputs?|inputs?:|"
-    r"conditioned on|given (a|an|the|only|just|its)\b|from (a|an) (single|few|given|raw|"
-    r"natural[- ]language|text|image|video|audio|speech)|input (image|text|video|audio|"
-    r"prompt|query|queries|question|sequence|document|point cloud)s?)",
+    r"\b(takes? (as input|in\b(?!to))|accepts?\b(?!ed|ance)|inputs? (is|are|consists?)|"
+    r"as inputs?|inputs?:|conditioned on|given (a|an|the|only|just|its)|from (a|an) (single|"
+    r"few|given|raw|natural[- ]language|text|image|video|audio|speech)|input (image|text|"
+    r"video|audio|prompt|query|queries|question|sequence|document|point cloud)s?)\b",
     re.I,
 )
 _OUTPUT = re.compile(
@@ -85,8 +85,9 @@ _CODE = re.compile(
 def sentences(text: str) -> list[str]:
     """Split prose into sentences, not breaking after common abbreviations, and also where
     an abstract runs one into the next without a space ("...tasks.We propose"); leave out
-    the author's notes to self ("[TODO: ...]") and placeholders."""
-    parts = re.split(r"(?<=[.!?])\s+(?=[A-Z(\[\"“])", _spaced(_NOTE.sub(" ", text)))
+    a sentence carrying the author's note to self ("[TODO: ...]") or a placeholder: every
+    sentence kept is the paper's own."""
+    parts = re.split(r"(?<=[.!?])\s+(?=[A-Z(\[\"“])", _spaced(text))
     out: list[str] = []
     for part in parts:
         if out and _ABBREV.search(out[-1]):
@@ -98,22 +99,29 @@ def sentences(text: str) -> list[str]:
 
 
 def _spaced(text: str) -> str:
-    """A space after a full stop that has none, outside URLs and abbreviations."""
+    """A space where one sentence runs into the next ("tasks.We propose"): only before a
+    word that starts sentences, so `torch.Tensor` and `et al.Smith` stay whole, and never
+    inside a URL. The space falls where the sentences are split: each stays verbatim."""
     pieces = _URL.split(text)
-    return "".join(piece if i % 2 else _GLUED.sub(" ", piece) for i, piece in enumerate(pieces))
+    return "".join(p if i % 2 else _GLUED.sub(r"\1 ", p) for i, p in enumerate(pieces))
 
 
 def _clean(sentence: str) -> str:
-    """LaTeX's leftovers around links: `https://x{https://x}`, `\\url{https://x}`."""
-    sentence = _LINK_BRACES.sub("", sentence)
-    return _URL_MACRO.sub(r"\1", sentence).strip()
+    """LaTeX's leftovers around links: `\\url{https://x}` becomes the link,
+    `\\href{https://x}{text}` the text and the link, `https://x{https://x}` the link once."""
+    sentence = _URL_MACRO.sub(lambda m: f"{m[2]} ({m[1]})" if m[2] else m[1], sentence)
+    return _LINK_BRACES.sub("", sentence).strip()
 
 
 _URL = re.compile(r"(https?://\S+)")
-_GLUED = re.compile(r"(?<=[a-z]{2}[.!?])(?=[A-Z][a-z])|(?<=[0-9%)][.!?])(?=[A-Z][a-z]{2})")
+_STARTERS = (
+    "We|Our|This|These|The|In|To|It|Its|However|Moreover|Furthermore|Additionally|Finally|"
+    "Specifically|Experiments|Extensive|Results|Code|Unlike|Based|Using|By|With|On|For|As|"
+    "Existing|Despite|While|Although|Recent|Compared|Overall|Here|Then|Thus|Therefore"
+)
+_GLUED = re.compile(rf"([a-z0-9%)]{{2}}[.!?])(?=(?:{_STARTERS})\b)")
 _LINK_BRACES = re.compile(r"\{\s*https?://[^{}\s]*\s*\}")
-_URL_MACRO = re.compile(r"\\(?:url|href)\{(https?://[^{}\s]*)\}(?:\{[^{}]*\})?")
-_NOTE = re.compile(r"\[\s*(TODO|TBD|FIXME|XXX)\b[^\]]{0,300}\]", re.I)  # a note to self
+_URL_MACRO = re.compile(r"\\(?:url|href)\{(https?://[^{}\s]*)\}(?:\{([^{}]*)\})?")
 _PLACEHOLDER = re.compile(
     r"\[\s*(TODO|TBD|FIXME|XXX|CITE|REF)\b|\b(TODO|FIXME|TBD)\s*:|\?\?\?|lorem ipsum", re.I
 )

@@ -1,6 +1,7 @@
 """Waiting out an LLM server that is busy: 429, 5xx, a timeout or a dropped connection is
-asked again, after the `Retry-After` it gives (up to `max_retry_after`) or a back-off of
-0.5, 1, 2 … 8 s. The waits are the session's clock's (the SDK's own retries sleep in real
+asked again, after the `Retry-After` it gives or a back-off of 0.5, 1, 2 … 8 s; a server
+that asks for more than `max_retry_after` is not waited for (nor is a 408 or 409 retried
+more often than the rest). The waits are the session's clock's (the SDK's own retries sleep in real
 time, so they are off), which is what lets a whole run be tested in virtual time. A 429 that
 says the account's quota is spent is not retried: it will not pass by waiting."""
 
@@ -50,9 +51,14 @@ async def with_retries(
     for attempt in range(retries + 1):
         try:
             return await send()
-        except (openai.RateLimitError, openai.InternalServerError, openai.APIConnectionError) as e:
+        except (openai.APIStatusError, openai.APIConnectionError) as e:
+            status = e.status_code if isinstance(e, openai.APIStatusError) else None
+            if status is not None and status not in (408, 409, 429) and status < 500:
+                raise  # the request itself is refused: asking again changes nothing
             if attempt == retries or (isinstance(e, openai.RateLimitError) and quota_spent(e)):
                 raise
             told = told_wait(e) if isinstance(e, openai.APIStatusError) else None
-            await sleep(told if told is not None and told <= max_wait else backoff(attempt))
+            if told is not None and told > max_wait:
+                raise
+            await sleep(backoff(attempt) if told is None else told)
     raise AssertionError("unreachable")

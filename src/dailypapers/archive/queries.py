@@ -102,7 +102,7 @@ class Queries:
         rows: list[sqlite3.Row] = self.db.execute(
             "SELECT l.period, l.kind, l.fetched_at, json_array_length(l.papers) AS n, a.lang, "
             f"{ANALYSER} AS analyser, count(DISTINCT a.id) AS analysed "
-            "FROM listings AS l JOIN json_each(l.papers) AS p "
+            "FROM listings AS l LEFT JOIN json_each(l.papers) AS p "
             "LEFT JOIN analyses AS a ON a.id = json_extract(p.value, '$.id') "
             "GROUP BY l.period, l.kind, a.lang, analyser"
         ).fetchall()

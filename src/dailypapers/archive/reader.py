@@ -90,6 +90,7 @@ class Archive(Queries):
             for db in self._all:
                 db.close()
             self._all.clear()
+            self._local = threading.local()  # used again, each thread opens anew
 
     def __enter__(self) -> Archive:
         return self

@@ -271,7 +271,7 @@ def analyse(
     pasted: PaperArg,
     lang: LangOpt = None,
     fmt: Formats = None,
-    output: Output = "-",
+    output: Output = None,
     no_llm: NoLLM = False,
     model: Model = None,
     unverified: Unverified = None,
@@ -304,8 +304,8 @@ def analyse(
     paper = result.papers[0]
     if paper.status == "failed":
         raise DailyPapersError(f"could not analyse {arxiv_id}: {paper.error}")
-    for f in formats:
-        emit(result, f, output, settings, result.file_name(f))
+    for f in formats:  # one format goes to stdout unless -o says otherwise
+        emit(result, f, to_stdout(output, formats), settings, result.file_name(f))
 
 
 app.command("analyze", hidden=True)(analyse)  # the American spelling works too
@@ -362,7 +362,7 @@ def show(
         bool, typer.Option("--no-llm", help="The analyses made without an LLM")
     ] = False,
     fmt: Formats = None,
-    output: Output = "-",
+    output: Output = None,
 ) -> None:
     """Render an archived report: a day (2026-02-11), a week (2026-W07), a month (2026-02)
     or a paper (an arXiv id or link), without any network.
@@ -376,7 +376,7 @@ def show(
     with opened_archive(settings) as archive:
         rebuilt = archived(archive, what, settings.lang, "no-llm" if no_llm else None)
     for f in formats:
-        emit(rebuilt, f, output, settings, rebuilt.file_name(f))
+        emit(rebuilt, f, to_stdout(output, formats), settings, rebuilt.file_name(f))
 
 
 def archived(archive: Archive, what: str, lang: Lang, analyser: AnalyserKind | None) -> Report:
@@ -397,7 +397,8 @@ def archived(archive: Archive, what: str, lang: Lang, analyser: AnalyserKind | N
     rebuilt = archive.report(label, kind, lang, analyser)
     if rebuilt is None:
         raise NotInArchive(
-            f"{label} is not in the archive: run `{report_command(label, kind, lang, 'llm')}` "
+            f"{label} is not in the archive: run "
+            f"`{report_command(label, kind, lang, analyser or 'llm')}` "
             "(see `dailypapers history`)"
         )
     if not any(p.status == "ok" for p in rebuilt.papers):
@@ -407,6 +408,11 @@ def archived(archive: Archive, what: str, lang: Lang, analyser: AnalyserKind | N
             f"`{report_command(label, kind, lang, rebuilt.analyser)}`"
         )
     return rebuilt
+
+
+def to_stdout(output: str | None, formats: list[str]) -> str | None:
+    """`analyse` and `show` print one format; several go to the reports folder."""
+    return output if output is not None else ("-" if len(formats) == 1 else None)
 
 
 def writable(output: str | None) -> None:

@@ -39,10 +39,18 @@ class Workers:
 
     def start(self, papers: int | None = None) -> None:
         """Start the processes now (they take ~0.5 s to import), while the run fetches: no
-        more of them than there are `papers` to read."""
+        more of them than there are `papers` to read. Called as a run starts: a session's
+        pool started small for a run of one paper is started again at the size a bigger run
+        wants (between runs it is idle)."""
+        wanted = self.size if papers is None else min(self.size, papers)
+        if self._pool is not None and wanted > self.count:
+            self.close()
+        self._start(wanted)
+
+    def _start(self, count: int) -> None:
         if self._pool is not None:
             return
-        self.count = self.size if papers is None else min(self.size, papers)
+        self.count = count
         if self.count:
             self.pools += 1
             log.info("reading in %d worker processes", self.count)
@@ -65,7 +73,7 @@ class Workers:
         while True:
             careful = self._careful
             async with careful or contextlib.nullcontext():
-                self.start()
+                self._start(self.count or self.size)
                 pool = self._pool
                 assert pool is not None
                 try:

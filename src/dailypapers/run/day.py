@@ -68,6 +68,7 @@ class Day:
     emit: Callable[[Event], None]
     run_id: int
     meta: dict[str, ArxivMeta] = field(default_factory=dict)  # known before the run
+    stop: LLMUnavailable | None = None  # the server refused us: no paper is started after
     batches: dict[str, asyncio.Task[dict[str, ArxivMeta]]] = field(default_factory=dict)
     asking: set[asyncio.Task[dict[str, ArxivMeta]]] = field(default_factory=set)  # not done
 
@@ -152,10 +153,7 @@ class Day:
             return known
         try:
             written = await self.analyser.paragraph(results)
-        except LLMUnavailable as e:
-            self.store.record_calls(self.run_id, "day", e.calls)
-            raise
-        except Exception as e:  # whatever it is, it costs the paragraph, not the report
+        except Exception as e:  # whatever it is (a refusal too), it costs only the paragraph
             self.store.record_calls(self.run_id, "day", getattr(e, "calls", []))
             if not isinstance(e, LLMError):
                 log.exception("the paragraph on the day failed")
@@ -246,8 +244,7 @@ class Day:
         self.store.record_calls(self.run_id, paper.id, calls + more)
         result = PaperResult(paper=paper, analysis=analysis, grounding=grounding, provenance=prov)
         self.store.save_analysis(result, model, prompt_version, self.config.lang)
-        if stop is not None:  # the paid analysis is kept, marked; then the run stops
-            raise stop
+        self.stop = self.stop or stop  # the paper is done, marked; no other is started
         self.emit(Event("checked", paper.id, calls=tuple(more)))
         return result
 
@@ -288,20 +285,21 @@ async def every_paper(day: Day, papers: list[Paper]) -> PaperResults:
     memory does not grow with the length of the period: the window is that many readers
     taking the listing's papers in order, and finished results are kept packed.
 
-    When the LLM server refuses us or the archive cannot be written, no paper is started
-    after it; those in flight end (their requests fail as fast), so whatever they finished is
-    archived, and the first such error stops the run. Ctrl-C stops them all at once."""
+    When the LLM server refuses us, no paper is started after it; those in flight end (their
+    requests fail at once: the analyser stops asking), so whatever they finished is archived,
+    and the refusal stops the run. A full disk, like Ctrl-C, stops them all at once: nothing
+    they did could be kept."""
     listing = iter(enumerate(papers))
     packed = [b""] * len(papers)
     stopped: list[DailyPapersError] = []
 
     async def reader() -> None:
         for i, paper in listing:  # shared: each reader takes the next paper
-            if stopped:
+            if stopped or day.stop:
                 return
             try:
                 packed[i] = pack_result(await day.paper(paper))
-            except STOPS_THE_RUN as e:
+            except LLMUnavailable as e:
                 stopped.append(e)
                 return
 
@@ -313,8 +311,9 @@ async def every_paper(day: Day, papers: list[Paper]) -> PaperResults:
             task.cancel()
         await asyncio.gather(*readers, return_exceptions=True)
         raise
-    if stopped:
-        raise stopped[0]
+    failure = stopped[0] if stopped else day.stop
+    if failure is not None:
+        raise failure
     return PaperResults(packed)
 
 

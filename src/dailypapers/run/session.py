@@ -40,8 +40,10 @@ READ_AHEAD = 3  # papers in flight per LLM call slot: read ahead, but not the wh
 
 
 class Session:
-    """Runs periods and papers against one archive. Use it as an async context manager:
-    leaving it closes the network client, stops the workers and closes the analyser."""
+    """Runs periods and papers against one archive, one run after another (runs do not
+    overlap: a web server that runs many at once opens a session for each). Use it as an
+    async context manager: leaving it closes the network client, stops the workers and
+    closes the analyser."""
 
     def __init__(
         self,
@@ -57,13 +59,12 @@ class Session:
         self.store = store
         self.clock = clock or SystemClock()
         self.observers = Observers(observers)
-        self.net = Net(settings, transport, self.clock)
-        self.net.waiting = self.observers.status
         self.workers = Workers(settings.workers)
         self.analyser: Analyser = make_analyser(
             settings, store, self.workers, no_llm=no_llm, sleep=self.clock.sleep
         )
-        self._warned = 0  # the analyser's warnings already given to a run
+        self.net = Net(settings, transport, self.clock)
+        self.net.waiting = self.observers.status
 
     async def __aenter__(self) -> Session:
         return self
@@ -80,8 +81,10 @@ class Session:
         try:
             await self.analyser.close()
         finally:
-            self.workers.close()
-            await self.net.close()
+            try:
+                self.workers.close()
+            finally:
+                await self.net.close()
 
     async def period(
         self, opts: Options, *, today: date | None = None, stats: Stats | None = None
@@ -133,6 +136,8 @@ class Session:
             stats.apply(e)
             self.observers.event(e)
 
+        self.net.new_run()
+        self.analyser.new_run()
         requests, retries = self.net.requests, self.net.retries
         work = await find()
         home, waiting = self.settings.home, self.observers.waiting
@@ -164,8 +169,7 @@ class Session:
                 day.stop_prefetch()
                 stats.requests = self.net.requests - requests
                 stats.retries = self.net.retries - retries
-                stats.warnings += a.warnings[self._warned :]
-                self._warned = len(a.warnings)
+                stats.warnings += a.warnings
                 self._finish(run, status, stats)
                 self.observers.run_finished(run, status, report, stats)
         return report, stats

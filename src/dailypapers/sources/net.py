@@ -270,6 +270,11 @@ class Net:
     async def close(self) -> None:
         await self.client.aclose()
 
+    def new_run(self) -> None:
+        """A service found down in the last run is tried again in this one."""
+        for svc in self.services.values():
+            svc.down = None
+
     @property
     def requests(self) -> int:
         return sum(s.requests for s in self.services.values())
