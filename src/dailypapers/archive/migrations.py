@@ -88,9 +88,28 @@ def m004_day_paragraphs(db: sqlite3.Connection) -> None:
     )
 
 
+def m005_deliveries(db: sqlite3.Connection) -> None:
+    """Every message sent to a channel, part by part (held for approval, being sent, sent,
+    failed), and which papers each channel has been sent, so none is sent twice."""
+    _script(
+        db,
+        """
+        CREATE TABLE deliveries (
+            channel TEXT NOT NULL, period TEXT NOT NULL, kind TEXT NOT NULL, lang TEXT NOT NULL,
+            part INTEGER NOT NULL, parts INTEGER NOT NULL, status TEXT NOT NULL,
+            body TEXT NOT NULL, papers TEXT NOT NULL, error TEXT, updated_at TEXT NOT NULL,
+            PRIMARY KEY (channel, period, kind, lang, part));
+        CREATE TABLE delivered_papers (
+            channel TEXT NOT NULL, paper_id TEXT NOT NULL, period TEXT NOT NULL,
+            sent_at TEXT NOT NULL, PRIMARY KEY (channel, paper_id))
+    """,
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     m001_initial,
     m002_server_context_and_transient_reads,
     m003_hub_resources,
     m004_day_paragraphs,
+    m005_deliveries,
 ]

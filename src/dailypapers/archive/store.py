@@ -13,6 +13,7 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -123,6 +124,16 @@ class Store(Queries):
         self.db.execute(
             "INSERT OR REPLACE INTO listings VALUES (?, ?, ?, ?)", (period, kind, now(), data)
         )
+
+    def listing_look(self, period: str) -> tuple[list[str], float] | None:
+        """A day's listing as last looked at: its paper ids, and how many minutes ago."""
+        row = self.db.execute(
+            "SELECT papers, fetched_at FROM listings WHERE period=? AND kind='day'", (period,)
+        ).fetchone()
+        if row is None:
+            return None
+        ago = datetime.now(UTC) - datetime.fromisoformat(row[1])
+        return [p["id"] for p in json.loads(row[0])], ago.total_seconds() / 60
 
     # sources and documents
     def save_source(
@@ -273,3 +284,90 @@ class Store(Queries):
             "VALUES (?, ?, ?, ?, ?)",
             (base_url, model, profile.rung or "", profile.context, profile.token_ratio),
         )
+
+    # deliveries
+    def deliveries(self, channel: str, period: str, kind: str, lang: str) -> list[sqlite3.Row]:
+        """The parts of a period's delivery to a channel, in order."""
+        rows: list[sqlite3.Row] = self.db.execute(
+            "SELECT part, parts, status, body, papers, error FROM deliveries WHERE channel=? "
+            "AND period=? AND kind=? AND lang=? ORDER BY part",
+            (channel, period, kind, lang),
+        ).fetchall()
+        return rows
+
+    def plan_delivery(
+        self,
+        channel: str,
+        period: str,
+        kind: str,
+        lang: str,
+        parts: list[tuple[str, list[str]]],
+        status: str,
+    ) -> None:
+        """The messages of a delivery (body, papers), replacing any not sent yet."""
+        with self.tx() as db:
+            db.execute(
+                "DELETE FROM deliveries WHERE channel=? AND period=? AND kind=? AND lang=?",
+                (channel, period, kind, lang),
+            )
+            db.executemany(
+                "INSERT INTO deliveries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)",
+                [
+                    (
+                        channel,
+                        period,
+                        kind,
+                        lang,
+                        n,
+                        len(parts),
+                        status,
+                        body,
+                        json.dumps(ids),
+                        now(),
+                    )
+                    for n, (body, ids) in enumerate(parts, 1)
+                ],
+            )
+
+    def mark_delivery(
+        self,
+        channel: str,
+        period: str,
+        kind: str,
+        lang: str,
+        part: int,
+        status: str,
+        error: str | None = None,
+    ) -> None:
+        """A part's new state; once `sent`, its papers count as sent to the channel."""
+        with self.tx() as db:
+            db.execute(
+                "UPDATE deliveries SET status=?, error=?, updated_at=? WHERE channel=? AND "
+                "period=? AND kind=? AND lang=? AND part=?",
+                (status, error, now(), channel, period, kind, lang, part),
+            )
+            if status != "sent":
+                return
+            row = db.execute(
+                "SELECT papers FROM deliveries WHERE channel=? AND period=? AND kind=? AND "
+                "lang=? AND part=?",
+                (channel, period, kind, lang, part),
+            ).fetchone()
+            db.executemany(
+                "INSERT OR IGNORE INTO delivered_papers VALUES (?, ?, ?, ?)",
+                [(channel, pid, period, now()) for pid in json.loads(row[0])],
+            )
+
+    def delivered_before(self, channel: str, ids: list[str], period: str) -> dict[str, str]:
+        """Which of these papers the channel was sent with another period: id -> period."""
+        found: dict[str, str] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for pid, when in self.db.execute(
+                f"SELECT paper_id, period FROM delivered_papers WHERE channel=? AND period!=? "
+                f"AND paper_id IN ({marks})",
+                [channel, period, *chunk],
+            ):
+                found[pid] = when
+        return found

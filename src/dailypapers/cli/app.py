@@ -28,6 +28,8 @@ from dailypapers.cli.options import (
     period_of,
 )
 from dailypapers.cli.shared import (
+    app,
+    archived,
     emit,
     err,
     one_line_errors,
@@ -38,35 +40,24 @@ from dailypapers.cli.shared import (
     runtime,
     tell_warnings,
 )
-from dailypapers.core import periods
 from dailypapers.core.errors import (
     EXIT_PARTIAL,
     DailyPapersError,
+    DeliveryFailed,
     Interrupted,
-    NotInArchive,
     UserError,
 )
 from dailypapers.core.escape import terminal
-from dailypapers.core.ids import id_in, split_version
+from dailypapers.core.ids import split_version
 from dailypapers.report.render import FORMATS
 
 if TYPE_CHECKING:
-    from dailypapers.archive.reader import Archive
-    from dailypapers.core.kinds import Lang
-    from dailypapers.core.models import AnalyserKind, Paper
+    from dailypapers.core.models import Paper
     from dailypapers.report.models import Report
 
 # Each command imports what it uses (the settings, the archive, the network, the parsers,
 # the LLM client): `--help` starts with typer and rich alone; `history` and `show` add the
 # settings and the archive, never the network, the parsers or the LLM client.
-
-app = typer.Typer(
-    help="Turn the Hugging Face Daily Papers list into a grounded research report.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-    rich_markup_mode=None,
-)
 
 
 @app.command("list")
@@ -195,14 +186,22 @@ def report(
     ] = False,
     reanalyse: Reanalyse = False,
     quiet: Quiet = False,
+    send_to: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--send", metavar="CHANNEL", help="Deliver it too, to a [deliver.NAME]; repeatable"
+        ),
+    ] = None,
 ) -> None:
     """Analyse every paper of DATE (YYYY-MM-DD, default: the latest day), of a --week or a
     --month, and write the report.
 
     Example: dailypapers report 2026-02-11 --format md,html
     """
+    from dailypapers.cli.delivery import channels_of, tell
     from dailypapers.cli.progress import LiveProgress, summary
     from dailypapers.core.config import load_settings
+    from dailypapers.deliver.send import Outcome
     from dailypapers.run.events import Observer, Stats
     from dailypapers.run.period import Options
     from dailypapers.run.session import Session
@@ -217,7 +216,10 @@ def report(
         unverified=unverified,
     )
     writable(output)  # before any request: a paid run is never lost to a bad -o
+    names = channels_of(settings, send_to) if send_to else []
     opts = Options(period, kind, top, min_upvotes, refresh, reanalyse)
+    sent: list[Outcome] = []
+    undelivered: list[DeliveryFailed] = []
     with opened_store(settings) as store:
         observer = Observer() if quiet else LiveProgress(err)
         stats = Stats()
@@ -226,7 +228,13 @@ def report(
             async with Session(
                 settings, store, observers=[observer], no_llm=no_llm, **runtime(ctx)
             ) as session:
-                return (await session.period(opts, stats=stats))[0]
+                made = (await session.period(opts, stats=stats))[0]
+                for name in names if made.papers else []:
+                    try:
+                        sent.append(await session.deliver(made, name))
+                    except DeliveryFailed as e:  # the report is written all the same
+                        undelivered.append(e)
+                return made
 
         try:
             with observer if isinstance(observer, LiveProgress) else nullcontext():
@@ -248,6 +256,10 @@ def report(
         for paper_id_, reason in stats.failures:
             err.print(terminal(f"failed {paper_id_}: {reason}"), highlight=False)
     tell_warnings(stats.warnings)
+    if names:
+        tell(sent, result.label)
+    if undelivered:
+        raise undelivered[0]
     if stats.failures:
         raise typer.Exit(EXIT_PARTIAL)
 
@@ -379,37 +391,6 @@ def show(
         emit(rebuilt, f, to_stdout(output, formats), settings, rebuilt.file_name(f))
 
 
-def archived(archive: Archive, what: str, lang: Lang, analyser: AnalyserKind | None) -> Report:
-    """The report the archive holds, or one clear line with the command that makes it."""
-    from dailypapers.archive.reader import report_command
-
-    flag = " --no-llm" if analyser == "no-llm" else ""
-    if (arxiv_id := id_in(what)) is not None:
-        one = archive.paper_report(split_version(arxiv_id)[0], lang, analyser)
-        if one is None:
-            raise NotInArchive(
-                f"{arxiv_id} has no {lang} analysis{' without an LLM' if flag else ''} in the "
-                f"archive: run `dailypapers analyse {arxiv_id} --lang {lang}{flag}`"
-            )
-        return one
-    kind: periods.Period = "week" if "-W" in what else "month" if len(what) == 7 else "day"
-    label = periods.parse_period(what, kind)
-    rebuilt = archive.report(label, kind, lang, analyser)
-    if rebuilt is None:
-        raise NotInArchive(
-            f"{label} is not in the archive: run "
-            f"`{report_command(label, kind, lang, analyser or 'llm')}` "
-            "(see `dailypapers history`)"
-        )
-    if not any(p.status == "ok" for p in rebuilt.papers):
-        made = "without an LLM" if rebuilt.analyser == "no-llm" else "by an LLM"
-        raise NotInArchive(
-            f"the archive holds no {lang} analysis of {label} made {made}: run "
-            f"`{report_command(label, kind, lang, rebuilt.analyser)}`"
-        )
-    return rebuilt
-
-
 def to_stdout(output: str | None, formats: list[str]) -> str | None:
     """`analyse` and `show` print one format; several go to the reports folder."""
     return output if output is not None else ("-" if len(formats) == 1 else None)
@@ -446,6 +427,9 @@ def main_options(
     ] = False,
 ) -> None:
     """Turn the Hugging Face Daily Papers list into a grounded research report."""
+
+
+import dailypapers.cli.delivery  # noqa: E402, F401  (its commands: send, approve, run-daily)
 
 
 def main() -> None:

@@ -17,15 +17,26 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from dailypapers.core.errors import DailyPapersError, Interrupted
+from dailypapers.core import periods
+from dailypapers.core.errors import DailyPapersError, Interrupted, NotInArchive
 from dailypapers.core.escape import terminal
+from dailypapers.core.ids import id_in, split_version
 
 if TYPE_CHECKING:
     from dailypapers.archive.reader import Archive
     from dailypapers.archive.store import Store
     from dailypapers.core.config import Settings
+    from dailypapers.core.kinds import Lang
+    from dailypapers.core.models import AnalyserKind
     from dailypapers.report.models import Report
 
+app = typer.Typer(
+    help="Turn the Hugging Face Daily Papers list into a grounded research report.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode=None,
+)
 out = Console()
 err = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -162,3 +173,34 @@ def emit(
     path = write_report(pieces, Path(output) if output else settings.home / "reports" / name)
     if not quiet:  # cron mails whatever a job prints
         err.print(terminal(f"wrote {path}"), highlight=False)
+
+
+def archived(archive: Archive, what: str, lang: Lang, analyser: AnalyserKind | None) -> Report:
+    """The report the archive holds, or one clear line with the command that makes it."""
+    from dailypapers.archive.reader import report_command
+
+    flag = " --no-llm" if analyser == "no-llm" else ""
+    if (arxiv_id := id_in(what)) is not None:
+        one = archive.paper_report(split_version(arxiv_id)[0], lang, analyser)
+        if one is None:
+            raise NotInArchive(
+                f"{arxiv_id} has no {lang} analysis{' without an LLM' if flag else ''} in the "
+                f"archive: run `dailypapers analyse {arxiv_id} --lang {lang}{flag}`"
+            )
+        return one
+    kind: periods.Period = "week" if "-W" in what else "month" if len(what) == 7 else "day"
+    label = periods.parse_period(what, kind)
+    rebuilt = archive.report(label, kind, lang, analyser)
+    if rebuilt is None:
+        raise NotInArchive(
+            f"{label} is not in the archive: run "
+            f"`{report_command(label, kind, lang, analyser or 'llm')}` "
+            "(see `dailypapers history`)"
+        )
+    if not any(p.status == "ok" for p in rebuilt.papers):
+        made = "without an LLM" if rebuilt.analyser == "no-llm" else "by an LLM"
+        raise NotInArchive(
+            f"the archive holds no {lang} analysis of {label} made {made}: run "
+            f"`{report_command(label, kind, lang, rebuilt.analyser)}`"
+        )
+    return rebuilt

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any, get_args, get_origin
+from typing import Any, Literal, get_args, get_origin
 
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -35,6 +35,53 @@ def setting(
     return Field(
         default, description=description, json_schema_extra={"env": env, "shown": shown}, **rules
     )
+
+
+class Section(BaseModel):
+    """A table of config.toml: `[name]` for a field of the settings typed as a section, and
+    `[name.KEY]`, as many as wanted, for a field typed `dict[str, <section>]` (delivery
+    channels, reader profiles). Its fields are declared with `setting` like the top level's;
+    a key it does not know is refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+ChannelKind = Literal["email", "feishu", "dingtalk", "wecom", "slack", "discord", "telegram"]
+
+
+class Channel(Section):
+    """Where a report is delivered: `[deliver.NAME]` in config.toml. A secret is written
+    there or, better, named by the environment variable that holds it (`*_env`); never on
+    the command line."""
+
+    kind: ChannelKind = setting(
+        ..., "", "email, feishu, dingtalk, wecom, slack, discord or telegram"
+    )
+    url: str | None = setting(None, "", "the webhook's URL (Telegram: the bot's API URL)")
+    url_env: str | None = setting(None, "", "or the variable holding it")
+    secret: str | None = setting(None, "", "Feishu's or DingTalk's signing secret")
+    secret_env: str | None = setting(None, "", "or the variable holding it")
+    chat_id: str | None = setting(None, "", "Telegram: the chat to post in")
+    approve: bool = setting(False, "", "hold every message until `dailypapers approve`")
+    lang: Lang | None = setting(None, "", "the channel's language (default: `lang`)")
+    smtp_host: str | None = setting(None, "", "email: the SMTP server")
+    smtp_port: int | None = setting(None, "", "email: its port (default 587, 465 with ssl)")
+    security: Literal["starttls", "ssl", "none"] = setting(
+        "starttls", "", "email: starttls, ssl or none"
+    )
+    username: str | None = setting(None, "", "email: the login")
+    password_env: str | None = setting(None, "", "email: the variable holding an app password")
+    oauth_token_env: str | None = setting(
+        None, "", "email: the variable holding an OAuth2 access token (XOAUTH2)"
+    )
+    sender: str | None = setting(None, "", "email: From (default: the login)")
+    to: list[str] = setting([], "", "email: the recipients")
+
+    def value(self, name: str) -> str | None:
+        """A field given directly or through the variable named by `<name>_env`."""
+        direct = getattr(self, name, None)
+        var = getattr(self, f"{name}_env", None)
+        return direct or (os.environ.get(var) if var else None) or None
 
 
 class Settings(BaseModel):
@@ -129,6 +176,8 @@ class Settings(BaseModel):
         shown="`1`",
     )
 
+    deliver: dict[str, Channel] = {}
+
     @property
     def llm_configured(self) -> bool:
         return bool(self.openai_base_url or self.openai_api_key)
@@ -150,15 +199,6 @@ class Settings(BaseModel):
     @property
     def db_path(self) -> Path:
         return self.home / "dailypapers.db"
-
-
-class Section(BaseModel):
-    """A table of config.toml: `[name]` for a field of the settings typed as a section, and
-    `[name.KEY]`, as many as wanted, for a field typed `dict[str, <section>]` (delivery
-    channels, reader profiles). Its fields are declared with `setting` like the top level's;
-    a key it does not know is refused."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 def section_of(annotation: Any) -> tuple[type[Section], bool] | None:

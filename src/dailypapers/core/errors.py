@@ -20,6 +20,8 @@ DailyPapersError                 base; `str(err)` is the one line shown to the u
 ├── ParseError                   a page or PDF we could not turn into a document
 │   └── ConversionFailed         arXiv served HTML, but it is conversion errors, not the paper
 ├── WorkerCrashed                the process reading or checking a paper died on it, every try
+├── DeliveryFailed               a channel refused a message, or could not be reached (channel)
+├── NothingToSend                no papers, nothing new, or the day still open (exit 7)
 └── LLMError                     the language model did not give a usable analysis
     ├── LLMUnavailable           stops the run: unreachable, refusing us (auth, quota, model
     │                            not found), or not the chat API at all (an HTML page)
@@ -28,7 +30,7 @@ DailyPapersError                 base; `str(err)` is the one line shown to the u
 
 Exit codes of the CLI (`exit_code` of each class): 0 done; 1 the run failed; 2 a usage
 error; 3 the report was written but some papers failed; 4 the archive is unusable; 5 the
-disk is full; 6 a folder or file cannot be written; 130 interrupted.
+disk is full; 6 a folder or file cannot be written; 7 nothing to send; 130 interrupted.
 """
 
 from __future__ import annotations
@@ -142,6 +144,17 @@ class ConversionFailed(ParseError):
 
 class WorkerCrashed(DailyPapersError):
     pass
+
+
+class DeliveryFailed(DailyPapersError):
+    pass
+
+
+class NothingToSend(DailyPapersError):
+    """Not a failure of ours, but never silent: cron mails what a job says when it exits
+    non-zero."""
+
+    exit_code = 7
 
 
 class LLMError(DailyPapersError):

@@ -96,6 +96,7 @@ LABELS = {
         "read_paper": "论文",
         "read_abstract": "摘要",
         "read_analyses": "当日分析",
+        "seen_before": "此前已发送",
         "server_truncated": "⚠️ 服务器静默截断了提示词：只读取了 {read:,}/~{sent:,} tokens",
     },
     "en": {
@@ -186,6 +187,7 @@ LABELS = {
         "read_paper": "paper",
         "read_abstract": "abstract",
         "read_analyses": "day's analyses",
+        "seen_before": "Sent before",
         "server_truncated": "⚠️ prompt cut by the server (it read {read:,} of ~{sent:,} tokens)",
     },
 }

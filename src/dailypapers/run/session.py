@@ -24,6 +24,7 @@ from dailypapers.core.config import Settings
 from dailypapers.core.errors import StorageError
 from dailypapers.core.ids import split_version
 from dailypapers.core.workers import Workers
+from dailypapers.deliver.send import Deliverer, Outcome
 from dailypapers.report.models import DayParagraph, Report
 from dailypapers.report.overview import day_overview
 from dailypapers.report.results import PaperResults
@@ -116,6 +117,25 @@ class Session:
             return Work(base, "paper", [paper_by_id(base, meta.get(base))], meta)
 
         return await self._run(find, opts, stats if stats is not None else Stats())
+
+    async def deliver(
+        self,
+        report: Report,
+        name: str,
+        *,
+        resend: bool = False,
+        dry_run: bool = False,
+        approve: bool = False,
+    ) -> Outcome:
+        """The report to the channel `name` of the settings, one delivery per channel and
+        period at a time (a second waits for the first, then finds it sent)."""
+        channel = self.settings.deliver[name]
+        deliverer = Deliverer(self.store, self.net, self.clock)
+        home, waiting = self.settings.home, self.observers.waiting
+        async with period_lock(home, f"deliver-{name}", report.label, waiting, self.clock.sleep):
+            return await deliverer.deliver(
+                report, name, channel, resend=resend, dry_run=dry_run, approve=approve
+            )
 
     def config(self, opts: Options) -> RunConfig:
         s = self.settings

@@ -117,6 +117,7 @@ class Service:
     clock: Clock
     max_bytes: int = MB  # the largest answer read
     hint: str = "check the network or the base URL"  # what to do when it cannot be reached
+    secret_url: bool = False  # the URL carries a key (a webhook's): shown as its host only
     next_slot: float = 0.0
     requests: int = 0
     retries: int = 0
@@ -135,6 +136,13 @@ class Service:
         if delay > 0:
             await self.clock.sleep(delay)
 
+    def shown(self, url: str) -> str:
+        """The URL as logs and messages may show it."""
+        if not self.secret_url:
+            return url
+        parts = httpx.URL(url)
+        return f"{parts.scheme}://{parts.host}/…"
+
     def back_off(self, seconds: float) -> None:
         """Nobody asks this service again for `seconds` (its 429 or 503 said so)."""
         self.next_slot = max(self.next_slot, self.clock.now() + seconds)
@@ -145,10 +153,11 @@ def _within_host(svc: Service, request: httpx.Request, target: httpx.Request) ->
     if target.url.host != request.url.host or (
         request.url.scheme == "https" and target.url.scheme != "https"
     ):
+        asked = svc.shown(str(request.url))
         raise BadResponse(
-            f"{svc.name} redirected {request.url} to {target.url.host or 'another place'}; "
+            f"{svc.name} redirected {asked} to {target.url.host or 'another place'}; "
             "redirects off the configured host are not followed",
-            url=str(request.url),
+            url=asked,
         )
     return target
 
@@ -255,11 +264,14 @@ class Net:
         connections: int = 1,
         max_bytes: int = MB,
         hint: str = "check the network or the base URL",
+        secret_url: bool = False,
     ) -> None:
         """A service with its own pacing (requests start `interval` s apart), connection
         limit, answer size cap and back-off: a delivery channel registers its platform.
         `hint` says what to do when it cannot be reached."""
-        self.services[key] = Service(name, interval, connections, self.clock, max_bytes, hint)
+        self.services[key] = Service(
+            name, interval, connections, self.clock, max_bytes, hint, secret_url
+        )
 
     async def __aenter__(self) -> Net:
         return self
@@ -312,7 +324,7 @@ class Net:
         """A service we could not connect to at all is not tried again in this run, so a day
         with arXiv down falls back to abstracts at once instead of retrying every paper."""
         svc = self.services[service]
-        url = out.url
+        url = svc.shown(out.url)  # for messages; the request goes to out.url
         if svc.down:
             raise ServiceUnreachable(f"{svc.down} (not retried in this run)", url=url)
         cap = max_bytes or svc.max_bytes
@@ -377,13 +389,13 @@ class Net:
         )
 
     async def _send(self, svc: Service, out: Outgoing, max_bytes: int) -> httpx.Response:
-        url = out.url
+        url = svc.shown(out.url)
         async with svc.sem:
             await svc.wait_turn()
             svc.requests += 1
             log.debug("%s: %s at %.3f s: %s", svc.name, out.method, self.clock.now(), url)
             request = self.client.build_request(
-                out.method, url, params=out.params, content=out.body, headers=out.headers
+                out.method, out.url, params=out.params, content=out.body, headers=out.headers
             )
             seen = {str(request.url)}
             for _ in range(MAX_REDIRECTS):
@@ -393,7 +405,7 @@ class Net:
                 await resp.aclose()
                 request = _within_host(svc, request, resp.next_request)
                 if str(request.url) in seen:
-                    raise BadResponse(f"{svc.name}: redirect loop at {request.url}", url=url)
+                    raise BadResponse(f"{svc.name}: redirect loop at {url}", url=url)
                 seen.add(str(request.url))
             raise BadResponse(f"{svc.name}: more than {MAX_REDIRECTS} redirects", url=url)
 
