@@ -391,3 +391,13 @@ def test_a_refused_login_is_one_line_saying_what_to_change(
         in res.stderr
     )
     assert "app password" in res.stderr and not mailbox.messages
+
+
+def test_an_empty_day_is_never_sent_silently(recordings, platforms) -> None:
+    rec, _ = recordings
+    rec.days["2026-02-15"] = []
+    assert run_cli(["report", "2026-02-15", "--no-llm", "-q", "-o", "-"]).exit_code == 0
+    res = run_cli(["send", "2026-02-15", "--to", "slack"])
+    assert res.exit_code == 7 and "no papers were listed on 2026-02-15" in res.stderr
+    res = run_cli(["report", "2026-02-15", "--no-llm", "-q", "--send", "slack"])
+    assert res.exit_code == 7 and not platforms["slack"].received

@@ -45,6 +45,7 @@ from dailypapers.core.errors import (
     DailyPapersError,
     DeliveryFailed,
     Interrupted,
+    NothingToSend,
     UserError,
 )
 from dailypapers.core.escape import terminal
@@ -246,6 +247,8 @@ def report(
                 "are done and saved; run the same command again to finish"
             ) from None
     if not result.papers:
+        if names:  # a job that was to deliver says it could not, in its exit code too
+            raise NothingToSend(nothing_to_report(result))
         out.print(nothing_to_report(result))
         return
     for f in formats:

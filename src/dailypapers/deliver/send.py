@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from dailypapers.archive.store import Store
 from dailypapers.core.config import Channel
-from dailypapers.core.errors import DeliveryFailed
+from dailypapers.core.errors import DeliveryFailed, NothingToSend
 from dailypapers.deliver.chat import messages
 from dailypapers.deliver.digest import digest
 from dailypapers.deliver.email import email_message, send_email
@@ -72,6 +72,8 @@ class Deliverer:
         dry_run: bool = False,
         approve: bool = False,
     ) -> Outcome:
+        if not report.papers:
+            raise NothingToSend(f"no papers were listed on {report.label}: nothing to send")
         key = (name, report.label, report.kind, report.lang)
         rows = self.store.deliveries(*key)
         statuses = {r["status"] for r in rows}
