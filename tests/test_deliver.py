@@ -111,7 +111,7 @@ def test_each_platform_gets_its_own_signed_payload(recordings, reported, platfor
     for kind, platform in platforms.items():
         res = run_cli(["send", DAY, "--to", kind])
         assert res.exit_code == 0, (kind, res.output)
-        parts = int(re.search(rf"sent {DAY} to {kind} \((\d+) messages\)", res.stderr)[1])
+        parts = int(re.search(rf"sent {DAY} to {kind} \((\d+) messages?\)", res.stderr)[1])
         assert len(platform.received) == parts, kind
     feishu = platforms["feishu"].received[0]
     assert feishu["msg_type"] == "interactive" and feishu["card"]["schema"] == "2.0"
@@ -223,7 +223,7 @@ def test_a_paper_sent_with_an_earlier_day_is_not_sent_again(recordings, reported
     assert run_cli(["send", "2026-02-13", "--to", "discord"]).exit_code == 0
     second = "".join(m["content"] for m in discord.received[sent_first:])
     assert f"papers/{shared}>" not in second and "2603.10000" in second
-    assert "此前已发送" in second and "2026\\-02\\-11" in second
+    assert "此前已发送" in second and "(2026-02-11)" in second
     sent_both = len(discord.received)
     rec.days["2026-02-14"] = [listing[shared]]
     assert run_cli(["report", "2026-02-14", "--no-llm", "-q", "-o", "-"]).exit_code == 0

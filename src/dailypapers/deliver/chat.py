@@ -48,9 +48,9 @@ def _backslash(chars: str) -> Callable[[str], str]:
     return lambda text: pattern.sub(r"\\\1", text)
 
 
-_MD = _backslash("\\`*_{}[]()#+-.!|>~<")
+_MD = _backslash("\\`*_[]|~<>")  # what forms markup inside a line; lines start with ours
 _TELEGRAM = _backslash("\\_*[]()~`>#+-=|{}.!")
-_DISCORD = _backslash("\\*_~`|>#-[]()<@")
+_DISCORD = _backslash("\\*_~`|[]<@")
 
 
 def _slack(text: str) -> str:
@@ -94,7 +94,7 @@ def overview_text(d: Digest, m: Markup) -> str:
         old = ", ".join(f"{e(title)} ({e(when)})" for _, title, when in d.seen)
         lines.append(f"{e(t['seen_before'])}{e(t['colon'])}{old}")
     if _safe_url(d.source_url):
-        lines.append(m.link(e(d.source_url), d.source_url))
+        lines.append(m.link(e(t["page_source"]), d.source_url))
     return "\n".join(lines)
 
 
@@ -111,8 +111,13 @@ def item_text(x: Item, m: Markup, results: int | None = None, cut: int | None = 
     lines += [f"{m.bullet}{e(r)}" for r in x.results[:results]]
     code = _safe_url(x.code or "")
     if code:
-        lines.append(m.link(e(code), code))
+        lines.append(m.link(e(t_code(x, code)), code))
     return "\n".join(lines)
+
+
+def t_code(x: Item, url: str) -> str:
+    """A code link's text: the repository's owner/name."""
+    return url.split("://", 1)[-1].removeprefix("github.com/").rstrip("/")
 
 
 def fitted(x: Item, m: Markup, room: int) -> str:

@@ -25,6 +25,7 @@ from dailypapers.deliver.digest import digest
 from dailypapers.deliver.email import email_message, send_email
 from dailypapers.deliver.webhooks import post
 from dailypapers.report.models import Report
+from dailypapers.report.overview import day_overview
 from dailypapers.report.results import PaperResults
 from dailypapers.sources.net import Clock, Net
 
@@ -41,16 +42,20 @@ class Outcome:
 
     def line(self, label: str) -> str:
         said = {
-            "sent": f"sent {label} to {self.channel} ({self.parts} messages)",
+            "sent": f"sent {label} to {self.channel} ({_messages(self.parts)})",
             "held": f"{label} is held for {self.channel}: `dailypapers send {label} --to "
             f"{self.channel} --dry-run` shows it, `dailypapers approve {label} --to "
             f"{self.channel}` sends it",
             "already": f"{label} was already sent to {self.channel} (--resend sends it again)",
             "nothing new": f"nothing new for {self.channel}: every paper of {label} was sent "
             "to it before",
-            "dry run": f"{self.parts} messages for {self.channel}, not sent",
+            "dry run": f"{_messages(self.parts)} for {self.channel}, not sent",
         }
         return said[self.status]
+
+
+def _messages(n: int) -> str:
+    return f"{n} message" + ("" if n == 1 else "s")
 
 
 @dataclass
@@ -113,9 +118,12 @@ class Deliverer:
         d = digest(report, seen)
         if not d.papers:
             return []
-        if channel.kind == "email":
+        if channel.kind == "email":  # the report of the papers new to the channel
+            papers = [r for r in report.papers if r.status == "ok" and r.paper.id not in seen]
+            paragraph = report.overview.paragraph if report.overview else None
+            overview = day_overview(papers, paragraph) if report.overview else None
             fresh = report.model_copy(
-                update={"papers": PaperResults(r for r in report.papers if r.paper.id not in seen)}
+                update={"papers": PaperResults(papers), "overview": overview, "selection": None}
             )
             mail = email_message(fresh, name, channel, d.title)
             return [(mail.get_body(("plain",)).get_content(), mail.as_string(), d.ids)]  # type: ignore[union-attr]
