@@ -185,7 +185,7 @@ def test_a_busy_day_is_split_at_paper_boundaries_within_each_limit(kind: str) ->
             assert len(json.dumps(m.payload["card"], ensure_ascii=False).encode()) <= 30_000
         else:
             assert MARKUP[kind].size(m.text) <= MARKUP[kind].limit
-            assert m.text.startswith(f"({n}/{len(sent)}) ")
+            assert m.text.startswith(MARKUP[kind].escape(f"({n}/{len(sent)}) "))
     if kind == "discord":
         assert "@everyone" not in sent[0].text.replace("\\@", "")
 
@@ -401,3 +401,27 @@ def test_an_empty_day_is_never_sent_silently(recordings, platforms) -> None:
     assert res.exit_code == 7 and "no papers were listed on 2026-02-15" in res.stderr
     res = run_cli(["report", "2026-02-15", "--no-llm", "-q", "--send", "slack"])
     assert res.exit_code == 7 and not platforms["slack"].received
+
+
+def test_paper_text_cannot_mention_link_or_format(recordings) -> None:
+    from dataclasses import replace
+
+    evil = Item(
+        id="2602.99999",
+        title="*bold* @everyone [x](https://evil.example) `code`",
+        url="https://huggingface.co/papers/2602.99999",
+        upvotes=1,
+        contribution="# Heading\n> quote https://evil.example/x @here",
+        results=("- item",),
+        code="https://github.com/a/b\\",
+        figure=None,
+    )
+    d = replace(busy_digest(1), papers=(evil,), must_reads=(), seen=(("1", "Old (x)", DAY),))
+    for kind in ("dingtalk", "wecom", "discord", "telegram", "slack", "feishu"):
+        text = messages(kind, d, "1")[0].text
+        assert "@everyone" not in text and "@here" not in text, kind
+        assert "https://evil" not in text and "github.com/a/b" not in text, kind
+        starts = r"^> " if kind == "slack" else r"^(#|>) "  # Slack has no headings
+        assert not re.search(starts, text, re.M), kind
+    telegram = messages("telegram", d, "1")[0].text
+    assert "\\(x\\) \\(2026\\-02\\-11\\)" in telegram  # our own text escaped too

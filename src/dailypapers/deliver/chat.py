@@ -43,23 +43,39 @@ class Markup:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _backslash(chars: str) -> Callable[[str], str]:
+JOINER = "\u2060"  # invisible: keeps "@name" from mentioning and "x://y" from linking
+_LINE_START = re.compile(r"^(\s*)(#|>|\+|-|\d+[.)])", re.M)  # a heading, quote or list
+
+
+def _defused(text: str) -> str:
+    """Paper text can name nobody and link nowhere: mentions and bare URLs are broken."""
+    return text.replace("://", ":" + JOINER + "//").replace("@", "@" + JOINER)
+
+
+def _backslash(chars: str, line_starts: bool = True) -> Callable[[str], str]:
     pattern = re.compile("([" + re.escape(chars) + "])")
-    return lambda text: pattern.sub(r"\\\1", text)
+
+    def escape(text: str) -> str:
+        text = pattern.sub(r"\\\1", _defused(text))
+        return _LINE_START.sub(r"\1\\\2", text) if line_starts else text
+
+    return escape
 
 
-_MD = _backslash("\\`*_[]|~<>")  # what forms markup inside a line; lines start with ours
-_TELEGRAM = _backslash("\\_*[]()~`>#+-=|{}.!")
-_DISCORD = _backslash("\\*_~`|[]<@")
+_MD = _backslash("\\`*_[]|~<>")  # inside a line; and what starts a heading, quote or list
+_DISCORD = _backslash("\\*_~`|[]<")
+_TELEGRAM = _backslash("\\_*[]()~`>#+-=|{}.!", line_starts=False)  # all, everywhere
+_SLACK_MARKS = str.maketrans({"*": "∗", "_": "＿", "~": "∼", "`": "ˋ"})  # no escape in Slack
 
 
 def _slack(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _defused(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.translate(_SLACK_MARKS)
 
 
 def _safe_url(url: str) -> str:
     """Only http(s) links become links, without the characters markup would end them at."""
-    return url if re.match(r"https?://[^\s<>()\[\]|\"']+$", url) else ""
+    return url if re.match(r"https?://[^\s<>()\[\]|\"'\\]+$", url) else ""
 
 
 MARKUP: dict[str, Markup] = {
@@ -74,28 +90,49 @@ MARKUP: dict[str, Markup] = {
     "discord": Markup(_DISCORD, lambda s: f"**{s}**", lambda s, u: f"[{s}](<{u}>)", limit=2000),
     "telegram": Markup(_TELEGRAM, lambda s: f"*{s}*", lambda s, u: f"[{s}]({u})", limit=4096),
     "slack": Markup(_slack, lambda s: f"*{s}*", lambda s, u: f"<{u}|{s}>", limit=3000),
-    "feishu": Markup(_MD, lambda s: f"**{s}**", lambda s, u: f"[{s}]({u})", limit=28_000),
+    "feishu": Markup(
+        _MD,
+        lambda s: f"**{s}**",
+        lambda s, u: f"[{s}]({u})",
+        size=lambda s: len(s.encode()),
+        limit=8_000,  # the overview's share of a card; the card is measured whole
+    ),
 }
 
 
-def overview_text(d: Digest, m: Markup) -> str:
+def overview_text(d: Digest, m: Markup, room: int | None = None) -> str:
+    """The day at a glance within `room`: must-reads, then the "seen before" names, then the
+    paragraph and the themes give way, whole lines, never a cut through markup."""
     t, e = d.t, m.escape
-    lines = [m.bold(e(d.title))]
-    if d.paragraph:
-        lines.append(e(d.paragraph))
+    title = [m.bold(e(d.title))]
+    paragraph = [e(d.paragraph)] if d.paragraph else []
+    themes = []
     if d.themes:
-        themes = " · ".join(f"{e(name)} {n}" for name, n in d.themes)
-        lines.append(f"{m.bold(e(t['themes']))}{e(t['colon'])}{themes}")
-    for i, x in enumerate(d.must_reads, 1):
-        if i == 1:
-            lines.append(m.bold(e(t["must_reads"])))
-        lines.append(f"{i}{e('.')} {_title(x, m)} ▲ {x.upvotes} — {e(x.contribution)}")
+        names = " · ".join(f"{e(name)} {n}" for name, n in d.themes)
+        themes = [f"{m.bold(e(t['themes']))}{e(t['colon'])}{names}"]
+    must = [
+        f"{i}{e('.')} {_title(x, m)} ▲ {x.upvotes} — {e(x.contribution)}"
+        for i, x in enumerate(d.must_reads, 1)
+    ]
+    seen = []
     if d.seen:
-        old = ", ".join(f"{e(title)} ({e(when)})" for _, title, when in d.seen)
-        lines.append(f"{e(t['seen_before'])}{e(t['colon'])}{old}")
-    if _safe_url(d.source_url):
-        lines.append(m.link(e(t["page_source"]), d.source_url))
-    return "\n".join(lines)
+        old = ", ".join(e(f"{title} ({when})") for _, title, when in d.seen)
+        seen = [f"{e(t['seen_before'])}{e(t['colon'])}{old}"]
+    source = [m.link(e(t["page_source"]), d.source_url)] if _safe_url(d.source_url) else []
+
+    def joined() -> str:
+        head = [m.bold(e(t["must_reads"]))] if must else []
+        return "\n".join(title + paragraph + themes + head + must + seen + source)
+
+    room = room or m.limit
+    while m.size(joined()) > room and must:
+        must.pop()
+    if m.size(joined()) > room and seen:
+        seen = [f"{e(t['seen_before'])}{e(t['colon'])}{len(d.seen)}"]
+    for part in (paragraph, themes, seen, source):
+        if m.size(joined()) > room:
+            part.clear()
+    return joined()
 
 
 def _title(x: Item, m: Markup) -> str:
@@ -132,7 +169,7 @@ def fitted(x: Item, m: Markup, room: int) -> str:
         text = item_text(x, m, 0, cut)
         if m.size(text) <= room:
             return text
-    return m.bold(_title(x, m))[: max(room, 0)]
+    return m.bold(m.escape(x.id))  # a title longer than a message: the id alone
 
 
 NUMBER_ROOM = 16  # "(12/34) " before a message's first line
@@ -152,16 +189,14 @@ def pack(blocks: list[tuple[str, tuple[str, ...]]], m: Markup) -> list[tuple[str
     if len(out) == 1:
         return [("\n\n".join(out[0][0]), tuple(out[0][1]))]
     return [
-        (f"({n}/{len(out)}) " + "\n\n".join(texts), tuple(ids))
+        (m.escape(f"({n}/{len(out)}) ") + "\n\n".join(texts), tuple(ids))
         for n, (texts, ids) in enumerate(out, 1)
     ]
 
 
 def text_messages(d: Digest, m: Markup) -> list[tuple[str, tuple[str, ...]]]:
     room = m.limit - NUMBER_ROOM
-    head = overview_text(d, m)
-    if m.size(head) > room:
-        head = head[: room // 2] + "…"
+    head = overview_text(d, m, room)
     blocks: list[tuple[str, tuple[str, ...]]] = [(head, ())]
     blocks += [(fitted(x, m, room), (x.id,)) for x in d.papers]
     return pack(blocks, m)
@@ -185,7 +220,7 @@ def messages(kind: str, d: Digest, chat_id: str | None = None) -> list[Message]:
         elif kind == "wecom":
             payload = {"msgtype": "markdown_v2", "markdown_v2": {"content": text}}
         elif kind == "discord":
-            payload = {"content": text, "allowed_mentions": {"parse": []}}
+            payload = {"content": text, "allowed_mentions": {"parse": []}, "flags": 4}
         else:  # telegram
             payload = {
                 "chat_id": chat_id,
@@ -203,7 +238,7 @@ SLACK_BLOCKS = 50
 def _slack_messages(d: Digest) -> list[Message]:
     m = MARKUP["slack"]
     blocks: list[tuple[dict[str, Any], tuple[str, ...]]] = [
-        (_section(overview_text(d, m)[:3000]), ())
+        (_section(overview_text(d, m, 3000)), ())
     ]
     for x in d.papers:
         block = _section(fitted(x, m, 3000))
@@ -227,7 +262,8 @@ def _slack_messages(d: Digest) -> list[Message]:
 
 
 def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+    """`verbatim`: Slack links and mentions nothing of its own accord."""
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text, "verbatim": True}}
 
 
 FEISHU_BYTES = 28_000  # of the card's JSON; Feishu takes 30 KB
@@ -235,13 +271,13 @@ FEISHU_BYTES = 28_000  # of the card's JSON; Feishu takes 30 KB
 
 def _feishu_messages(d: Digest) -> list[Message]:
     m = MARKUP["feishu"]
-    head = {"tag": "markdown", "content": overview_text(d, m)[:8000]}
+    head = {"tag": "markdown", "content": overview_text(d, m)}
     panels = [(_panel(x, m), x.id) for x in d.papers]
     cards: list[tuple[list[dict[str, Any]], list[str]]] = [([head], [])]
     for panel, pid in panels:
         trial = _card(d.title, [*cards[-1][0], panel])
-        if len(json.dumps(trial, ensure_ascii=False).encode()) > FEISHU_BYTES and cards[-1][1]:
-            cards.append(([], []))
+        if len(json.dumps(trial, ensure_ascii=False).encode()) > FEISHU_BYTES:
+            cards.append(([], []))  # a card's room: the overview (8 KB) leaves a panel room
         cards[-1][0].append(panel)
         cards[-1][1].append(pid)
     out = []
