@@ -425,3 +425,44 @@ def test_paper_text_cannot_mention_link_or_format(recordings) -> None:
         assert not re.search(starts, text, re.M), kind
     telegram = messages("telegram", d, "1")[0].text
     assert "\\(x\\) \\(2026\\-02\\-11\\)" in telegram  # our own text escaped too
+
+
+def test_a_message_without_an_answer_is_not_sent_again_by_itself(
+    recordings, reported, platforms, monkeypatch
+) -> None:
+    monkeypatch.setenv("DAILYPAPERS_HTTP_TIMEOUT", "0.5")
+    slack = platforms["slack"]
+    slack.script = [Reply(200, b"ok", delay=1.5)]  # it arrives; the answer does not
+    res = run_cli(["send", DAY, "--to", "slack"])
+    assert res.exit_code == 1 and "it may have arrived" in res.stderr
+    again = run_cli(["send", DAY, "--to", "slack"])
+    assert again.exit_code == 1 and "--resend sends the day again" in again.stderr
+    assert not slack.received  # the scripted reply took the first one
+    assert run_cli(["send", DAY, "--to", "slack", "--resend"]).exit_code == 0
+    assert len(slack.received) == 1
+
+
+def test_papers_analysed_after_a_delivery_go_out_on_their_own(recordings, reported, platforms):
+    discord = platforms["discord"]
+    assert run_cli(["send", DAY, "--to", "discord"]).exit_code == 0
+    before = len(discord.received)
+    assert run_cli(["report", DAY, "--top", "5", "--no-llm", "-q", "-o", "-"]).exit_code == 0
+    res = run_cli(["send", DAY, "--to", "discord"])
+    assert res.exit_code == 0, res.output
+    later = "".join(m["content"] for m in discord.received[before:])
+    first = "".join(m["content"] for m in discord.received[:before])
+    sent_before = set(re.findall(r"papers/(\d{4}\.\d{5})>", first))
+    sent_now = set(re.findall(r"papers/(\d{4}\.\d{5})>", later))
+    assert len(sent_now) == 2 and not sent_now & sent_before
+    assert "was already sent" in run_cli(["send", DAY, "--to", "discord"]).stderr
+
+
+def test_one_channels_failure_keeps_no_other_from_its_message(
+    recordings, reported, platforms, monkeypatch
+) -> None:
+    monkeypatch.setenv("HOOK_SECRET", "not the secret")  # feishu refuses, slack is fine
+    res = run_cli(["send", DAY, "--to", "feishu", "--to", "slack", "--to", "dingtalk"])
+    assert res.exit_code == 1
+    assert f"sent {DAY} to slack" in res.stderr
+    assert "feishu refused the message" in res.stderr and "dingtalk refused" in res.stderr
+    assert len(platforms["slack"].received) == 1

@@ -12,7 +12,7 @@ import logging
 import pytest
 
 from dailypapers.core.config import Settings, load_settings
-from dailypapers.core.errors import RateLimited, ServiceUnreachable
+from dailypapers.core.errors import RateLimited, Unconfirmed
 from dailypapers.sources.net import Net
 
 from servers import FakeClock, LocalServer, Reply
@@ -146,4 +146,4 @@ def test_a_post_without_an_answer_is_not_sent_again() -> None:
     """It may have arrived: a second copy in a chat group is worse than a missing one."""
     received, results, _ = post_to([Reply(200, b"{}", delay=1.5)], 1, timeout=0.5)
     assert len(received) == 1
-    assert isinstance(results[0], ServiceUnreachable) and "not sent again" in str(results[0])
+    assert isinstance(results[0], Unconfirmed) and "not sent again" in str(results[0])

@@ -97,7 +97,8 @@ def m005_deliveries(db: sqlite3.Connection) -> None:
         CREATE TABLE deliveries (
             channel TEXT NOT NULL, period TEXT NOT NULL, kind TEXT NOT NULL, lang TEXT NOT NULL,
             part INTEGER NOT NULL, parts INTEGER NOT NULL, status TEXT NOT NULL,
-            body TEXT NOT NULL, papers TEXT NOT NULL, error TEXT, updated_at TEXT NOT NULL,
+            text TEXT NOT NULL, body TEXT NOT NULL, papers TEXT NOT NULL, error TEXT,
+            updated_at TEXT NOT NULL,
             PRIMARY KEY (channel, period, kind, lang, part));
         CREATE TABLE delivered_papers (
             channel TEXT NOT NULL, paper_id TEXT NOT NULL, period TEXT NOT NULL,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -82,9 +83,21 @@ class Store(Queries):
         self.db = db
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA busy_timeout=10000")  # first: other runs may be creating it
-        self.db.execute("PRAGMA journal_mode=WAL")
+        self._wal()
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.migrate()
+
+    def _wal(self) -> None:
+        """WAL mode, waiting out another process that is creating the archive at the same
+        moment (SQLite answers "locked" at once there, whatever the busy timeout)."""
+        for attempt in range(200):
+            try:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as e:
+                if "locked" not in str(e) and "busy" not in str(e) or attempt == 199:
+                    raise
+                time.sleep(0.05)
 
     def close(self) -> None:
         self.db.close()
@@ -289,43 +302,34 @@ class Store(Queries):
     def deliveries(self, channel: str, period: str, kind: str, lang: str) -> list[sqlite3.Row]:
         """The parts of a period's delivery to a channel, in order."""
         rows: list[sqlite3.Row] = self.db.execute(
-            "SELECT part, parts, status, body, papers, error FROM deliveries WHERE channel=? "
-            "AND period=? AND kind=? AND lang=? ORDER BY part",
+            "SELECT part, parts, status, text, body, papers, error FROM deliveries WHERE "
+            "channel=? AND period=? AND kind=? AND lang=? ORDER BY part",
             (channel, period, kind, lang),
         ).fetchall()
         return rows
 
     def plan_delivery(
         self,
-        channel: str,
-        period: str,
-        kind: str,
-        lang: str,
-        parts: list[tuple[str, list[str]]],
+        key: tuple[str, str, str, str],
+        parts: list[tuple[str, str, list[str]]],
         status: str,
+        *,
+        append: bool = False,
     ) -> None:
-        """The messages of a delivery (body, papers), replacing any not sent yet."""
+        """The messages of a delivery (text, body, papers): replacing those not sent, or
+        after those sent (papers analysed since)."""
+        where = "channel=? AND period=? AND kind=? AND lang=?"
         with self.tx() as db:
-            db.execute(
-                "DELETE FROM deliveries WHERE channel=? AND period=? AND kind=? AND lang=?",
-                (channel, period, kind, lang),
-            )
+            if not append:
+                db.execute(f"DELETE FROM deliveries WHERE {where}", key)
+            first = db.execute(
+                f"SELECT coalesce(max(part), 0) FROM deliveries WHERE {where}", key
+            ).fetchone()[0]
             db.executemany(
-                "INSERT INTO deliveries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)",
+                "INSERT INTO deliveries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)",
                 [
-                    (
-                        channel,
-                        period,
-                        kind,
-                        lang,
-                        n,
-                        len(parts),
-                        status,
-                        body,
-                        json.dumps(ids),
-                        now(),
-                    )
-                    for n, (body, ids) in enumerate(parts, 1)
+                    (*key, first + n, len(parts), status, text, body, json.dumps(ids), now())
+                    for n, (text, body, ids) in enumerate(parts, 1)
                 ],
             )
 

@@ -260,9 +260,7 @@ def report(
             err.print(terminal(f"failed {paper_id_}: {reason}"), highlight=False)
     tell_warnings(stats.warnings)
     if names:
-        tell(sent, result.label)
-    if undelivered:
-        raise undelivered[0]
+        tell(sent, result.label, undelivered)
     if stats.failures:
         raise typer.Exit(EXIT_PARTIAL)
 

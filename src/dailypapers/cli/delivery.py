@@ -19,7 +19,7 @@ from dailypapers.cli.shared import (
     run_async,
     runtime,
 )
-from dailypapers.core.errors import NothingToSend, UserError
+from dailypapers.core.errors import DeliveryFailed, NothingToSend, UserError
 from dailypapers.core.escape import terminal
 
 if TYPE_CHECKING:
@@ -57,14 +57,19 @@ def channels_of(settings: Settings, names: list[str] | None) -> list[str]:
     return names or configured
 
 
-def tell(outcomes: list[Outcome], label: str) -> None:
-    """One line per channel; a dry run's messages as a person reads them; nothing new is
-    never silent (exit 7)."""
+def tell(outcomes: list[Outcome], label: str, failed: list[DeliveryFailed] | None = None) -> None:
+    """One line per channel, a failed one's too; a dry run's messages as a person reads
+    them; then the first failure as the command's error, or, if nothing went anywhere
+    because nothing was new, exit 7 (never silent)."""
     for o in outcomes:
         for n, text in enumerate(o.texts, 1):
             out.rule(terminal(f"{o.channel} · message {n}/{len(o.texts)}").plain)
             out.print(terminal(text), highlight=False, soft_wrap=True)
         err.print(terminal(o.line(label)), highlight=False)
+    for e in (failed or [])[1:]:
+        err.print(terminal(f"error: {e}"), highlight=False, soft_wrap=True)
+    if failed:
+        raise failed[0]
     if outcomes and all(o.status == "nothing new" for o in outcomes):
         raise NothingToSend(f"nothing new to send for {label}")
 
@@ -75,14 +80,21 @@ def deliver_report(
     report: Report,
     names: list[str],
     **how: bool,
-) -> list[Outcome]:
+) -> tuple[list[Outcome], list[DeliveryFailed]]:
+    """Each channel in turn; one channel's failure never keeps the others from theirs."""
     from dailypapers.run.session import Session
 
     with opened_store(settings) as store:
 
-        async def go() -> list[Outcome]:
+        async def go() -> tuple[list[Outcome], list[DeliveryFailed]]:
+            sent, failed = [], []
             async with Session(settings, store, no_llm=True, **runtime(ctx)) as session:
-                return [await session.deliver(report, name, **how) for name in names]
+                for name in names:
+                    try:
+                        sent.append(await session.deliver(report, name, **how))
+                    except DeliveryFailed as e:
+                        failed.append(e)
+            return sent, failed
 
         return run_async(go())
 
@@ -125,8 +137,8 @@ def send(
     names = channels_of(settings, to)
     period, kind = period_of(day, week, month)
     report = archived_report(settings, period, kind)
-    outcomes = deliver_report(ctx, settings, report, names, resend=resend, dry_run=dry_run)
-    tell(outcomes, report.label)
+    sent, failed = deliver_report(ctx, settings, report, names, resend=resend, dry_run=dry_run)
+    tell(sent, report.label, failed)
 
 
 @app.command()
@@ -151,7 +163,8 @@ def approve(
     if period is None:
         raise UserError("give the period to approve, e.g. dailypapers approve 2026-02-11 --to team")
     report = archived_report(settings, period, kind)
-    tell(deliver_report(ctx, settings, report, names, approve=True), report.label)
+    sent, failed = deliver_report(ctx, settings, report, names, approve=True)
+    tell(sent, report.label, failed)
 
 
 @app.command("run-daily")
@@ -197,6 +210,6 @@ def run_daily(
         emit(done.report, fmt, None, settings, done.report.file_name(fmt), quiet=True)
     for paper_id, reason in done.stats.failures:
         err.print(terminal(f"failed {paper_id}: {reason}"), highlight=False)
-    tell(done.outcomes, done.label)
+    tell(done.outcomes, done.label, done.failed)
     if done.stats.failures:
         raise typer.Exit(EXIT_PARTIAL)

@@ -63,7 +63,6 @@ class Channel(Section):
     secret_env: str | None = setting(None, "", "or the variable holding it")
     chat_id: str | None = setting(None, "", "Telegram: the chat to post in")
     approve: bool = setting(False, "", "hold every message until `dailypapers approve`")
-    lang: Lang | None = setting(None, "", "the channel's language (default: `lang`)")
     smtp_host: str | None = setting(None, "", "email: the SMTP server")
     smtp_port: int | None = setting(None, "", "email: its port (default 587, 465 with ssl)")
     security: Literal["starttls", "ssl", "none"] = setting(

@@ -21,6 +21,7 @@ DailyPapersError                 base; `str(err)` is the one line shown to the u
 │   └── ConversionFailed         arXiv served HTML, but it is conversion errors, not the paper
 ├── WorkerCrashed                the process reading or checking a paper died on it, every try
 ├── DeliveryFailed               a channel refused a message, or could not be reached (channel)
+│   └── DeliveryUnconfirmed      it went out, no answer came: it may have arrived (Unconfirmed)
 ├── NothingToSend                no papers, nothing new, or the day still open (exit 7)
 └── LLMError                     the language model did not give a usable analysis
     ├── LLMUnavailable           stops the run: unreachable, refusing us (auth, quota, model
@@ -146,7 +147,16 @@ class WorkerCrashed(DailyPapersError):
     pass
 
 
+class Unconfirmed(DailyPapersError):
+    """A message went out but no answer came back: it may have arrived, so it is not sent
+    again by itself."""
+
+
 class DeliveryFailed(DailyPapersError):
+    pass
+
+
+class DeliveryUnconfirmed(DeliveryFailed, Unconfirmed):
     pass
 
 

@@ -12,7 +12,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 from dailypapers.core.config import Channel
-from dailypapers.core.errors import DeliveryFailed
+from dailypapers.core.errors import DeliveryFailed, DeliveryUnconfirmed
 from dailypapers.report.models import Report
 from dailypapers.report.render import render
 
@@ -44,11 +44,12 @@ def email_message(report: Report, name: str, channel: Channel, title: str) -> Em
     return msg
 
 
-async def send_email(name: str, channel: Channel, message: str) -> None:
-    await asyncio.to_thread(_send, name, channel, message)
+async def send_email(name: str, channel: Channel, message: str) -> list[str]:
+    """The recipients the server refused (the others have the message)."""
+    return await asyncio.to_thread(_send, name, channel, message)
 
 
-def _send(name: str, channel: Channel, message: str) -> None:
+def _send(name: str, channel: Channel, message: str) -> list[str]:
     host = channel.smtp_host or ""
     port = channel.smtp_port or (465 if channel.security == "ssl" else 587)
     context = ssl.create_default_context()
@@ -62,7 +63,19 @@ def _send(name: str, channel: Channel, message: str) -> None:
                 smtp.starttls(context=context)
             _login(smtp, name, channel, f"{host}:{port}")
             mail = _parsed(message)
-            smtp.send_message(mail)
+            del mail["Date"]
+            mail["Date"] = formatdate(localtime=False)  # when it is sent (approval may wait)
+            try:
+                refused = smtp.send_message(mail)
+            except (smtplib.SMTPServerDisconnected, TimeoutError) as e:
+                raise DeliveryUnconfirmed(
+                    f"{host}:{port} did not confirm channel {name}'s email ({e}); it may have "
+                    "arrived: not sent again by itself"
+                ) from None
+            return [
+                f"{who} ({code} {said.decode(errors='replace')[:80]})"
+                for who, (code, said) in refused.items()
+            ]
     except DeliveryFailed:
         raise
     except smtplib.SMTPNotSupportedError:
@@ -81,10 +94,17 @@ def _login(smtp: smtplib.SMTP, name: str, channel: Channel, where: str) -> None:
     user = channel.username
     if not user or not (token or password):
         return  # a relay that takes mail without a login
+    local = where.rsplit(":", 1)[0] in ("127.0.0.1", "localhost", "::1")
+    if channel.security == "none" and not local:
+        raise DeliveryFailed(
+            f"channel {name} would send its login to {where} in clear text: set security = "
+            f'"starttls" or "ssl" in [deliver.{name}]'
+        )
     try:
         if token:
             smtp.ehlo()
-            smtp.auth("XOAUTH2", lambda challenge=None: f"user={user}\1auth=Bearer {token}\1\1")
+            first = f"user={user}\1auth=Bearer {token}\1\1"
+            smtp.auth("XOAUTH2", lambda challenge=None: first if challenge is None else "")
         else:
             smtp.ehlo_or_helo_if_needed()
             if "plain" in smtp.esmtp_features.get("auth", "").lower():  # one try, not three

@@ -2,12 +2,13 @@
 sent twice and nothing fails silently:
 
     planned ──▶ sending ──▶ sent          a second run finds it sent and sends nothing
-       │            └─────▶ failed        asked again by the next run (or --resend)
+       │            ├─────▶ failed        refused: sent by the next run (or --resend)
+       │            └ (stays sending)     no answer, or the run stopped: it may have arrived
        └─ held (approve = true) ──▶ `dailypapers approve` sends exactly what was held
 
-A part found `sending` (the run stopped while it was being sent) may have arrived: it is
-not sent again unless --resend says so. The papers a channel was sent with one period are
-not sent as new with another (a "seen before" line names them)."""
+A part left `sending` is not sent again unless --resend says so. The papers a channel was
+sent with one period are not sent as new with another (a "seen before" line names them);
+papers of a period analysed after it was sent go out as parts of their own."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 
 from dailypapers.archive.store import Store
 from dailypapers.core.config import Channel
-from dailypapers.core.errors import DeliveryFailed, NothingToSend
+from dailypapers.core.errors import DeliveryFailed, NothingToSend, Unconfirmed
 from dailypapers.deliver.chat import messages
 from dailypapers.deliver.digest import digest
 from dailypapers.deliver.email import email_message, send_email
@@ -82,39 +83,48 @@ class Deliverer:
         key = (name, report.label, report.kind, report.lang)
         rows = self.store.deliveries(*key)
         statuses = {r["status"] for r in rows}
-        if approve:
-            if "held" not in statuses:
-                raise DeliveryFailed(f"nothing of {report.label} is held for {name}")
-            return await self._send(key, channel, rows)
-        if not (resend or dry_run):
-            if rows and statuses == {"sent"}:
-                return Outcome(name, "already", len(rows))
-            if "sending" in statuses:
-                raise DeliveryFailed(
-                    f"a message of {report.label} to {name} was being sent when a run stopped: "
-                    f"it may have arrived; --resend sends the whole day again"
-                )
-            if "held" in statuses:
-                return Outcome(name, "held", len(rows))
-            if "failed" in statuses or "planned" in statuses:  # the rest of an earlier try
+        if "sending" in statuses and not resend:
+            raise DeliveryFailed(
+                f"a message of {report.label} to {name} went out without an answer (or a run "
+                "stopped while it was sent): it may have arrived; --resend sends the day again"
+            )
+        if "held" in statuses and not resend:
+            if dry_run:  # exactly what approving would send
+                held = [r["text"] for r in rows if r["status"] == "held"]
+                return Outcome(name, "dry run", len(held), held)
+            if approve:
                 return await self._send(key, channel, rows)
-        parts = self.compose(report, name, channel, resend)
+            return Outcome(name, "held", len(rows))
+        if approve:
+            raise DeliveryFailed(f"nothing of {report.label} is held for {name}")
+        if not (resend or dry_run) and statuses - {"sent"}:  # the rest of an earlier try
+            return await self._send(key, channel, rows)
+        fresh = bool(rows) and not resend and not dry_run  # papers analysed since it was sent
+        parts = self.compose(report, name, channel, resend, this_period_too=fresh)
         if not parts:
-            return Outcome(name, "nothing new")
+            return Outcome(name, "already" if rows else "nothing new", len(rows))
         if dry_run:
             return Outcome(name, "dry run", len(parts), [text for text, _, _ in parts])
-        planned = [(body, ids) for _, body, ids in parts]
-        self.store.plan_delivery(*key, planned, "held" if channel.approve else "planned")
+        status = "held" if channel.approve else "planned"
+        self.store.plan_delivery(key, parts, status, append=fresh)
         if channel.approve:
             return Outcome(name, "held", len(parts))
         return await self._send(key, channel, self.store.deliveries(*key))
 
     def compose(
-        self, report: Report, name: str, channel: Channel, resend: bool
+        self,
+        report: Report,
+        name: str,
+        channel: Channel,
+        resend: bool,
+        *,
+        this_period_too: bool = False,
     ) -> list[tuple[str, str, list[str]]]:
-        """Each message as (its text, its body as sent, its papers); none if nothing is new."""
+        """Each message as (its text, its body as sent, its papers); none if nothing is new.
+        `this_period_too`: the papers already sent with this period count as seen."""
         ids = [p.paper.id for p in report.papers if p.status == "ok"]
-        seen = {} if resend else self.store.delivered_before(name, ids, report.label)
+        period = "" if this_period_too else report.label
+        seen = {} if resend else self.store.delivered_before(name, ids, period)
         d = digest(report, seen)
         if not d.papers:
             return []
@@ -126,7 +136,9 @@ class Deliverer:
                 update={"papers": PaperResults(papers), "overview": overview, "selection": None}
             )
             mail = email_message(fresh, name, channel, d.title)
-            return [(mail.get_body(("plain",)).get_content(), mail.as_string(), d.ids)]  # type: ignore[union-attr]
+            text = mail.get_body(("plain",))
+            shown = text.get_content() if text is not None else d.title
+            return [(shown, mail.as_string(), d.ids)]
         return [
             (m.text, json.dumps(m.payload, ensure_ascii=False), list(m.papers))
             for m in messages(channel.kind, d, channel.chat_id)
@@ -135,21 +147,31 @@ class Deliverer:
     async def _send(
         self, key: tuple[str, str, str, str], channel: Channel, rows: list[sqlite3.Row]
     ) -> Outcome:
+        """The parts not sent yet, in order; one that went out unanswered stays `sending`
+        (it may have arrived), one refused is `failed` (the next run sends it)."""
         name = key[0]
         for row in rows:
             if row["status"] == "sent":
                 continue
             self.store.mark_delivery(*key, row["part"], "sending")
+            refused: list[str] = []
             try:
                 if channel.kind == "email":
-                    await send_email(name, channel, row["body"])
+                    refused = await send_email(name, channel, row["body"])
                 else:
                     payload = json.loads(row["body"])
                     await post(self.net, self.clock, self.wall, name, channel, payload)
+            except Unconfirmed:
+                raise  # left `sending`: not sent again by itself
             except Exception as e:
                 self.store.mark_delivery(*key, row["part"], "failed", str(e)[:500])
                 if isinstance(e, DeliveryFailed):
                     raise
                 raise DeliveryFailed(f"channel {name}: {e}") from None
             self.store.mark_delivery(*key, row["part"], "sent")
+            if refused:  # the others have it: recorded as sent, and said loudly
+                raise DeliveryFailed(
+                    f"channel {name}'s email was refused for {', '.join(refused)}; the other "
+                    "recipients have it"
+                )
         return Outcome(name, "sent", len(rows))

@@ -23,7 +23,7 @@ from dailypapers.sources.net import Clock, Net
 log = logging.getLogger("dailypapers")
 PACING = {"feishu": 0.6, "dingtalk": 3.0, "wecom": 3.0, "slack": 1.0, "discord": 0.5}
 PACING["telegram"] = 3.0  # a group: 20 messages a minute
-TOO_FREQUENT = {"feishu": {11232, 9499}, "dingtalk": {130101, 130102}, "wecom": {45009}}
+TOO_FREQUENT = {"feishu": {11232}, "dingtalk": {130101, 130102}, "wecom": {45009}}
 TRIES = 4
 
 
@@ -77,6 +77,8 @@ async def post(
 ) -> None:
     """One message, paced and retried; a refusal is one line naming the channel."""
     url = channel.value("url")
+    if channel.kind == "telegram" and not channel.chat_id:
+        raise DeliveryFailed(f"telegram channel {name} needs chat_id in [deliver.{name}]")
     if not url:
         raise DeliveryFailed(
             f"channel {name} has no URL: set url (or url_env) in [deliver.{name}] of config.toml"

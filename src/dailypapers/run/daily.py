@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from dailypapers.core.errors import NothingToSend
+from dailypapers.core.errors import DeliveryFailed, NothingToSend
 from dailypapers.core.models import Paper
 from dailypapers.deliver.send import Outcome
 from dailypapers.report.models import Report
@@ -28,6 +28,7 @@ class Daily:
     report: Report
     stats: Stats
     outcomes: list[Outcome]
+    failed: list[DeliveryFailed]
 
 
 async def settled_day(
@@ -39,14 +40,18 @@ async def settled_day(
     last: tuple[str, list[str]] | None = None
     while True:
         label, papers = await hf.latest_day(session.net, today, notes=notes)
-        ids = [p.id for p in papers]
+        ids = sorted(p.id for p in papers)  # its order moves with the upvotes; its papers settle
         if last is None:  # the first look: the archive may remember an earlier one
             looked = session.store.listing_look(label)
-            if looked is not None and looked[0] == ids and looked[1] >= quiet:
-                return label, papers
+            if looked is not None and sorted(looked[0]) == ids:
+                if looked[1] >= quiet:
+                    return label, papers
+            else:  # a change: its time is now (unchanged, the earlier look's time stands)
+                session.store.save_listing(label, "day", papers)
         elif last == (label, ids):
             return label, papers
-        session.store.save_listing(label, "day", papers)
+        else:
+            session.store.save_listing(label, "day", papers)
         last = (label, ids)
         if session.clock.now() + quiet * 60 > deadline:
             raise NothingToSend(
@@ -72,5 +77,10 @@ async def daily(
         raise NothingToSend(f"no papers were listed on {label}")
     stats = Stats()
     report, _ = await session.period(Options(period=label), stats=stats)
-    outcomes = [await session.deliver(report, name) for name in channels]
-    return Daily(label, report, stats, outcomes)
+    outcomes, failed = [], []
+    for name in channels:  # one channel's failure never keeps the others from theirs
+        try:
+            outcomes.append(await session.deliver(report, name))
+        except DeliveryFailed as e:
+            failed.append(e)
+    return Daily(label, report, stats, outcomes, failed)

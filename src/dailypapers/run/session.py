@@ -127,12 +127,12 @@ class Session:
         dry_run: bool = False,
         approve: bool = False,
     ) -> Outcome:
-        """The report to the channel `name` of the settings, one delivery per channel and
-        period at a time (a second waits for the first, then finds it sent)."""
+        """The report to the channel `name` of the settings, one delivery per channel at a
+        time (a second waits for the first, then finds what it sent)."""
         channel = self.settings.deliver[name]
         deliverer = Deliverer(self.store, self.net, self.clock)
         home, waiting = self.settings.home, self.observers.waiting
-        async with period_lock(home, f"deliver-{name}", report.label, waiting, self.clock.sleep):
+        async with period_lock(home, "deliver", name, waiting, self.clock.sleep):
             return await deliverer.deliver(
                 report, name, channel, resend=resend, dry_run=dry_run, approve=approve
             )

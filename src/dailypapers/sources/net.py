@@ -30,6 +30,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_aft
 from dailypapers.core.config import Settings
 from dailypapers.core.errors import (
     BadResponse,
+    DeliveryUnconfirmed,
     FetchError,
     NotFound,
     RateLimited,
@@ -350,10 +351,11 @@ class Net:
                     n = attempt.retry_state.attempt_number
                     return await self._attempt(svc, out, cap, n)
         except _Again as last:
-            if last.error is not None and last.final:  # a POST that may have arrived
-                raise ServiceUnreachable(
-                    f"{svc.name} did not answer {out.method} {url} "
-                    f"({type(last.error).__name__}); it may have arrived: not sent again",
+            if last.unsure:  # a POST that may have arrived
+                said = type(last.error).__name__ if last.error else f"HTTP {last.status}"
+                raise DeliveryUnconfirmed(
+                    f"{svc.name} did not confirm {out.method} {url} ({said}); it may have "
+                    "arrived: not sent again by itself",
                     url=url,
                 ) from None
             return self._give_up(svc, url, last)
@@ -365,13 +367,15 @@ class Net:
             resp = await self._send(svc, out, cap)
         except (httpx.TimeoutException, httpx.TransportError) as e:
             unsent = isinstance(e, httpx.ConnectError | httpx.ConnectTimeout)
-            raise _Again(backoff(n), error=e, final=not (out.idempotent or unsent)) from None
+            unsure = not (out.idempotent or unsent)
+            raise _Again(backoff(n), error=e, final=unsure, unsure=unsure) from None
         if resp.status_code in (429, 503):
             told = retry_after_seconds(resp.headers.get("Retry-After"))
             wait = told if told is not None else backoff(n)
             raise _Again(wait, response=resp, final=wait > self.settings.max_retry_after)
-        if resp.status_code >= 500:
-            raise _Again(backoff(n), response=resp)
+        if resp.status_code >= 500:  # a gateway's 502 or 504 may hide a delivered POST
+            unsure = not out.idempotent and resp.status_code in (502, 504)
+            raise _Again(backoff(n), response=resp, final=unsure, unsure=unsure)
         return resp
 
     def _give_up(self, svc: Service, url: str, last: _Again) -> httpx.Response:
@@ -428,10 +432,13 @@ class _Again(Exception):
         response: httpx.Response | None = None,
         error: Exception | None = None,
         final: bool = False,
+        unsure: bool = False,
     ) -> None:
         why = f"HTTP {response.status_code}" if response is not None else type(error).__name__
         super().__init__(f"{why}, asked again in {wait:.0f} s")
         self.wait, self.response, self.error, self.final = wait, response, error, final
+        self.unsure = unsure  # sent, and perhaps received: a POST not to be sent again
+        self.status = response.status_code if response is not None else None
 
 
 def _again(state: RetryCallState) -> _Again:
