@@ -25,7 +25,8 @@ class MustRead(BaseModel):
 
 
 class DayParagraph(BaseModel):
-    """The LLM's paragraph on the day (see paragraph.py), and its check against the analyses."""
+    """The LLM's paragraph on the day (analysing/paragraph.py), and its check against the
+    analyses."""
 
     text: str
     verdict: Verdict
