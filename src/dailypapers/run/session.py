@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, date, datetime
 from types import TracebackType
@@ -132,7 +133,8 @@ class Session:
         channel = self.settings.deliver[name]
         deliverer = Deliverer(self.store, self.net, self.clock)
         home, waiting = self.settings.home, self.observers.waiting
-        async with period_lock(home, "deliver", name, waiting, self.clock.sleep):
+        safe = re.sub(r"[^\w.-]", "_", name)  # a lock file's name
+        async with period_lock(home, "deliver", safe, waiting, self.clock.sleep):
             return await deliverer.deliver(
                 report, name, channel, resend=resend, dry_run=dry_run, approve=approve
             )
