@@ -466,3 +466,12 @@ def test_one_channels_failure_keeps_no_other_from_its_message(
     assert f"sent {DAY} to slack" in res.stderr
     assert "feishu refused the message" in res.stderr and "dingtalk refused" in res.stderr
     assert len(platforms["slack"].received) == 1
+
+
+def test_report_send_writes_the_report_and_delivers_it(recordings, platforms, clean_env) -> None:
+    res = run_cli(["report", DAY, "--top", "2", "--no-llm", "-q", "--send", "slack"])
+    assert res.exit_code == 0, res.output
+    assert (clean_env / "reports" / f"{DAY}.no-llm.top2.zh.md").exists()
+    assert len(platforms["slack"].received) == 1
+    ids = re.findall(r"papers/(\d{4}\.\d{5})\|", json.dumps(platforms["slack"].received[0]))
+    assert len(set(ids)) == 2
