@@ -102,8 +102,33 @@ def test_small_context_server_gets_every_paper_re_packed(recordings, llm, monkey
         assert all(p.provenance.context_limit == 16384 for p in long)
         md = run_cli(["show", DAY]).output
         assert "按服务器上下文 16,384 tokens 打包" in md
-        _, again, after = run_day(reanalyse=True)  # packed to fit from the first request
-        assert again.failed == 0 and not [c for c in after[len(calls) :] if c["error"]]
+        _, again, after = run_day(reanalyse=True)  # the remembered limit is tried past once
+        retried = [c for c in after[len(calls) :] if c["error"]]
+        assert again.failed == 0 and len(retried) == 1 and "context" in retried[0]["error"]
+
+
+def test_a_remembered_context_is_forgotten_once_the_server_has_grown(
+    recordings, llm, monkeypatch
+) -> None:
+    rec, _ = recordings
+    full_text_day(rec, 6)
+    monkeypatch.setenv("DAILYPAPERS_CONCURRENCY", "1")
+    llm.context, llm.context_style = 16384, "vllm"
+    report, _, _ = run_day()
+    assert any(p.provenance.context_limit == 16384 for p in report.papers)
+    assert "16,384" in run_cli(["servers"]).output
+    llm.context = None  # the operator enlarged the server, as the warning advised
+    again, stats, calls = run_day(reanalyse=True)
+    assert (
+        stats.failed == 0 and not [c for c in calls if c["error"] and "context" in c["error"]][1:]
+    )
+    assert all(p.provenance.context_limit is None for p in again.papers)
+    assert any("its remembered context is forgotten" in w for w in stats.warnings)
+    shown = run_cli(["servers"]).output
+    assert "16,384" not in shown and "test-model" in shown
+    forgot = run_cli(["servers", "--forget", llm_url(monkeypatch)])
+    assert forgot.exit_code == 0 and "forgot 1 model(s)" in forgot.output
+    assert "nothing is remembered" in run_cli(["servers"]).output
 
 
 def test_context_too_small_for_the_answer_fails_with_what_to_change(llm, monkeypatch) -> None:
@@ -166,3 +191,9 @@ def test_exit_code_says_some_papers_failed(llm) -> None:
     res = run_cli(["report", DAY, "--top", "4", "-o", "-", "--quiet"])
     assert res.exit_code == 3 and res.stdout.count("## 📄") == 4
     assert res.stderr.count("failed ") == 2 and "boom" in res.stderr
+
+
+def llm_url(monkeypatch) -> str:
+    import os
+
+    return os.environ["OPENAI_BASE_URL"].rstrip("/")

@@ -23,6 +23,7 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -91,6 +92,9 @@ class LLM:
         self.negotiation = asyncio.Lock()
         self.context_limit = known.context
         self.token_ratio = known.token_ratio
+        self.learnt_at = known.learnt_at
+        # a limit learnt in an earlier run is tried past once: the server may have grown
+        self.retest_due = known.context is not None or known.token_ratio > 1.0
         self.cap: int | None = None  # a budget that fits, when the server states no limit
         self.warnings: list[str] = []  # said once per run, whatever the number of papers
 
@@ -191,9 +195,32 @@ class LLM:
     def _remember(self) -> None:
         if self.memory:
             profile = ServerProfile(
-                self.rung if self.confirmed else None, self.context_limit, self.token_ratio
+                self.rung if self.confirmed else None,
+                self.context_limit,
+                self.token_ratio,
+                self.learnt_at,
             )
             self.memory.save_llm_server(self.settings.llm_base_url, self.model, profile)
+
+    def claim_retest(self) -> bool:
+        """Whether this request is the one that tries the configured budget past a limit
+        remembered from an earlier run (once a session)."""
+        due, self.retest_due = self.retest_due, False
+        return due
+
+    def outgrown(self, outcome: Outcome) -> None:
+        """The configured budget went through unshortened: the remembered limit is gone."""
+        if outcome.truncated is not None:
+            return  # a server that cuts silently proves nothing
+        call = outcome.calls[-1]
+        ratio = call.input_tokens / call.sent_tokens if call.sent_tokens else 1.0
+        self.context_limit, self.cap, self.learnt_at = None, None, None
+        self.token_ratio = max(1.0, min(ratio, 3.0))
+        self._remember()
+        self.warnings.append(
+            f"the LLM server at {self.settings.llm_base_url} now takes the whole "
+            f"{self.settings.max_input_tokens:,}-token budget: its remembered context is forgotten"
+        )
 
     def _messages(self, system: str, user: str, schema: JSON, rung: str) -> list[JSON]:
         if rung != "json_schema":
@@ -407,6 +434,7 @@ class LLM:
             self.token_ratio = max(self.token_ratio, min(used / sent, 3.0))
         if limit:
             self.context_limit = limit
+            self.learnt_at = datetime.now(UTC).isoformat(timespec="seconds")
             self._remember()
         else:
             self.cap = self._unstated_cap(sent)

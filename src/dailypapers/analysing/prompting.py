@@ -173,6 +173,7 @@ async def analyse_with_llm(
     prov = provenance(doc, packed, "llm", llm.model, version, outcome.rung)
     if llm.context_limit and llm.input_budget(max_input_tokens) < max_input_tokens:
         prov.context_limit = llm.context_limit
+        prov.context_since = llm.learnt_at
     prov.server_truncated = outcome.truncated
     return outcome.value, prov, outcome.calls
 
@@ -186,11 +187,15 @@ async def ask_within_context(
     overhead: int,
 ) -> tuple[Outcome, Packed]:
     """The answer for the paper packed into what the server's context leaves; a context
-    error re-packs it to the limit the server stated and tries once more."""
+    error re-packs it to the limit the server stated and tries once more. A limit learnt in
+    an earlier run is tried past once a session, with the configured budget: a server that
+    was enlarged takes it, and the limit is forgotten; one that was not says so again."""
     system, version = prompt
     calls: list[Call] = []
     for attempt in (1, 2):
-        room = llm.input_budget(max_input_tokens) - overhead - PROMPT_OVERHEAD
+        fits = llm.input_budget(max_input_tokens) - overhead - PROMPT_OVERHEAD
+        retest = attempt == 1 and llm.claim_retest()  # past a limit of an earlier run, once
+        room = max_input_tokens - overhead - PROMPT_OVERHEAD if retest else fits
         if room < MIN_PAPER_TOKENS:
             raise LLMError(
                 f"the LLM server's context ({llm.context_limit or 0:,} tokens) leaves no room "
@@ -207,6 +212,10 @@ async def ask_within_context(
             calls = e.calls
             continue
         outcome.calls = calls + outcome.calls
+        if retest and packed.tokens_read > fits:
+            llm.outgrown(outcome)  # more than the remembered limit let through went through
+        elif retest:
+            llm.retest_due = True  # this paper fit anyway: a longer one will tell
         return outcome, packed
     raise AssertionError("unreachable")
 

@@ -107,10 +107,16 @@ def m005_deliveries(db: sqlite3.Connection) -> None:
     )
 
 
+def m006_server_limits_dated(db: sqlite3.Connection) -> None:
+    """When a server's context was learnt: a remembered limit is tried past once a run."""
+    _script(db, "ALTER TABLE llm_servers ADD COLUMN learnt_at TEXT")
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     m001_initial,
     m002_server_context_and_transient_reads,
     m003_hub_resources,
     m004_day_paragraphs,
     m005_deliveries,
+    m006_server_limits_dated,
 ]

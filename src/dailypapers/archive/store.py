@@ -284,19 +284,42 @@ class Store(Queries):
     def llm_server(self, base_url: str, model: str) -> ServerProfile:
         """What we learnt of a server: the rung it accepted, the context it stated."""
         row = self.db.execute(
-            "SELECT rung, context, token_ratio FROM llm_servers WHERE base_url=? AND model=?",
+            "SELECT rung, context, token_ratio, learnt_at FROM llm_servers WHERE base_url=? "
+            "AND model=?",
             (base_url, model),
         ).fetchone()
         from dailypapers.core.models import ServerProfile
 
-        return ServerProfile(row[0] or None, row[1], row[2]) if row else ServerProfile()
+        return ServerProfile(row[0] or None, *row[1:]) if row else ServerProfile()
 
     def save_llm_server(self, base_url: str, model: str, profile: ServerProfile) -> None:
         self.db.execute(
-            "INSERT OR REPLACE INTO llm_servers (base_url, model, rung, context, token_ratio) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (base_url, model, profile.rung or "", profile.context, profile.token_ratio),
+            "INSERT OR REPLACE INTO llm_servers (base_url, model, rung, context, token_ratio, "
+            "learnt_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                base_url,
+                model,
+                profile.rung or "",
+                profile.context,
+                profile.token_ratio,
+                profile.learnt_at,
+            ),
         )
+
+    def llm_servers(self) -> list[sqlite3.Row]:
+        """Everything remembered of every server, for `dailypapers servers`."""
+        rows: list[sqlite3.Row] = self.db.execute(
+            "SELECT base_url, model, rung, context, token_ratio, learnt_at FROM llm_servers "
+            "ORDER BY base_url, model"
+        ).fetchall()
+        return rows
+
+    def forget_llm_server(self, base_url: str) -> int:
+        """Forget what was learnt of a server (every model of it): how many were."""
+        cur = self.db.execute(
+            "DELETE FROM llm_servers WHERE rtrim(base_url, '/') = rtrim(?, '/')", (base_url,)
+        )
+        return cur.rowcount
 
     # deliveries
     def deliveries(self, channel: str, period: str, kind: str, lang: str) -> list[sqlite3.Row]:

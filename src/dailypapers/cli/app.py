@@ -368,6 +368,50 @@ def history() -> None:
 
 @app.command()
 @one_line_errors
+def servers(
+    forget: Annotated[
+        str | None,
+        typer.Option("--forget", metavar="URL", help="Forget what was learnt of the server at URL"),
+    ] = None,
+) -> None:
+    """List what was learnt of each LLM server: the output format it takes, the context it
+    stated and when, how it counts tokens. A remembered context is tried past once a run;
+    --forget clears a server's.
+
+    Example: dailypapers servers --forget http://localhost:11434/v1
+    """
+    from rich.table import Table
+
+    from dailypapers.core.config import load_settings
+
+    settings = load_settings()
+    with opened_store(settings) as store:
+        if forget is not None:
+            n = store.forget_llm_server(forget)
+            out.print(terminal(f"forgot {n} model(s) of {forget}"), highlight=False)
+            return
+        rows = store.llm_servers()
+    if not rows:
+        out.print("nothing is remembered of any LLM server yet")
+        return
+    table = Table(title="LLM servers")
+    for col in ("server", "model", "format", "context", "token ratio", "learnt"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        context = f"{r['context']:,}" if r["context"] else "—"
+        table.add_row(
+            terminal(r["base_url"]),
+            terminal(r["model"]),
+            r["rung"] or "—",
+            context,
+            f"{r['token_ratio']:.2f}",
+            r["learnt_at"] or "—",
+        )
+    out.print(table)
+
+
+@app.command()
+@one_line_errors
 def show(
     what: Annotated[str, typer.Argument(metavar="PERIOD|PAPER", show_default=False, hidden=True)],
     lang: LangOpt = None,

@@ -362,6 +362,7 @@ class Provenance(BaseModel):
     )
     hidden_chars: int = 0  # invisible text the paper carried, never read
     context_limit: int | None = None  # the server's context, which the paper was packed to
+    context_since: str | None = None  # when that context was learnt, if in an earlier run
     server_truncated: tuple[int, int] | None = None  # (tokens the server read, tokens sent)
     figure: str | None = None  # the paper's first figure, where what was read has one
 
@@ -417,3 +418,4 @@ class ServerProfile:
     rung: str | None = None
     context: int | None = None
     token_ratio: float = 1.0
+    learnt_at: str | None = None  # when the context was learnt (UTC, ISO 8601)

@@ -82,6 +82,7 @@ LABELS = {
         "list_sep": "、",
         "report_score": "全报告核验率",
         "context_fit": "按服务器上下文 {limit:,} tokens 打包",
+        "context_since": "（{since} 记下的上限）",
         "hidden": "已丢弃不可见文本 {n:,} 字符",
         "checked": "{verified}/{checked} 项已核验 ({pct})",
         "copied": "{n} 项为论文原文摘录（非 LLM 撰写，不计入核验率）",
@@ -173,6 +174,7 @@ LABELS = {
         "list_sep": ", ",
         "report_score": "report grounding",
         "context_fit": "packed to the server's {limit:,}-token context",
+        "context_since": " (remembered since {since})",
         "hidden": "{n:,} characters of invisible text dropped",
         "checked": "{verified}/{checked} items verified ({pct})",
         "copied": "{n} items copied from the paper (not written by an LLM, not scored)",
@@ -253,7 +255,8 @@ def provenance_line(p: Provenance, t: dict[str, str]) -> str:
     if p.hidden_chars:
         parts.append(t["hidden"].format(n=p.hidden_chars))
     if p.context_limit:
-        parts.append(t["context_fit"].format(limit=p.context_limit))
+        since = t["context_since"].format(since=p.context_since[:10]) if p.context_since else ""
+        parts.append(t["context_fit"].format(limit=p.context_limit) + since)
     if p.server_truncated:
         read, sent = p.server_truncated
         parts.append(t["server_truncated"].format(read=read, sent=sent))
