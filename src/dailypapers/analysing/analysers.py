@@ -125,9 +125,11 @@ class LLMAnalyser(Analyser):
 
     def new_run(self) -> None:
         """A refusal or an outage of the last run is asked again (the server may have been
-        topped up or be back); what the server accepts and its context stay learnt."""
+        topped up or be back); what the server accepts and its context stay learnt, and the
+        context is tried past once (it may have been enlarged)."""
         self.refusal = None
         self.llm.warnings.clear()
+        self.llm.rearm()
 
     async def analyse(self, doc: Document, paper: Paper) -> tuple[Analysis, Provenance, list[Call]]:
         lang, budget = self.settings.lang, self.settings.max_input_tokens

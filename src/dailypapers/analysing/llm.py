@@ -93,8 +93,8 @@ class LLM:
         self.context_limit = known.context
         self.token_ratio = known.token_ratio
         self.learnt_at = known.learnt_at
-        # a limit learnt in an earlier run is tried past once: the server may have grown
-        self.retest_due = known.context is not None or known.token_ratio > 1.0
+        self.retest_due = False
+        self.rearm()
         self.cap: int | None = None  # a budget that fits, when the server states no limit
         self.warnings: list[str] = []  # said once per run, whatever the number of papers
 
@@ -202,9 +202,14 @@ class LLM:
             )
             self.memory.save_llm_server(self.settings.llm_base_url, self.model, profile)
 
+    def rearm(self) -> None:
+        """A limit learnt in an earlier run is tried past once in this one: the server may
+        have been enlarged since."""
+        self.retest_due = self.context_limit is not None or self.token_ratio > 1.0
+
     def claim_retest(self) -> bool:
         """Whether this request is the one that tries the configured budget past a limit
-        remembered from an earlier run (once a session)."""
+        remembered from an earlier run (once a run)."""
         due, self.retest_due = self.retest_due, False
         return due
 
