@@ -56,3 +56,35 @@ def test_bidirectional_controls_reach_no_terminal_and_no_report() -> None:
     hostile = "Safe title \u202egnp.exe\u202c and \u2066isolated\u2069 \u200fmark"
     assert strip_controls(hostile) == "Safe title gnp.exe and isolated mark"
     assert terminal(hostile).plain == "Safe title gnp.exe and isolated mark"
+
+
+def test_a_very_long_pdf_is_read_only_as_far_as_an_analysis_can_use(tmp_path) -> None:
+    import io
+    import time
+
+    from pypdf import PdfReader, PdfWriter
+
+    from dailypapers.reading.pdf.parse import MAX_PAGES, parse_pdf
+
+    from servers import FIXTURES
+
+    source = PdfReader(FIXTURES / "pdf/2304.02623v1.pdf")
+    writer = PdfWriter()
+    while len(writer.pages) < MAX_PAGES + 40:
+        for page in source.pages:
+            writer.add_page(page)
+    buf = io.BytesIO()
+    writer.write(buf)
+    total = len(writer.pages)
+    start = time.process_time()
+    doc = parse_pdf(buf.getvalue(), arxiv_id="2304.02623")
+    assert doc.pages_unread == total - MAX_PAGES > 0
+    assert time.process_time() - start < 60
+
+
+def test_a_worker_killed_from_outside_makes_the_fallback_transient() -> None:
+    """The OOM killer may stop a worker on a paper another run reads fine: read it again."""
+    from dailypapers.core.errors import WorkerCrashed
+    from dailypapers.run.read import is_transient
+
+    assert is_transient(WorkerCrashed("the process reading or checking this paper died on it"))

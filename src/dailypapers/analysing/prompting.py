@@ -242,6 +242,7 @@ def provenance(
         rung=rung,
         analysed_at=datetime.now(UTC),
         hidden_chars=doc.hidden_chars,
+        pages_unread=doc.pages_unread,
         figure=doc.figure,
     )
 

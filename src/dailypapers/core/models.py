@@ -116,6 +116,7 @@ class Document(BaseModel):
     comment: str | None = None
     conversion_errors: int = 0
     hidden_chars: int = 0  # invisible text (hidden, white, zero-size ...) dropped unread
+    pages_unread: int = 0  # a PDF's pages past what any analysis can use, not parsed
     figure: str | None = None  # the first figure's image (arXiv HTML), as an https URL
 
     def markdown(self, *, bibliography: bool = True) -> str:
@@ -361,6 +362,7 @@ class Provenance(BaseModel):
         default=[], validation_alias=AliasChoices("fallbacks", "fallback_reasons")
     )
     hidden_chars: int = 0  # invisible text the paper carried, never read
+    pages_unread: int = 0  # pages past what any analysis can use
     context_limit: int | None = None  # the server's context, which the paper was packed to
     context_since: str | None = None  # when that context was learnt, if in an earlier run
     server_truncated: tuple[int, int] | None = None  # (tokens the server read, tokens sent)

@@ -84,6 +84,7 @@ LABELS = {
         "context_fit": "按服务器上下文 {limit:,} tokens 打包",
         "context_since": "（{since} 记下的上限）",
         "hidden": "已丢弃不可见文本 {n:,} 字符",
+        "pages_unread": "另有 {n:,} 页未读取（超出任何分析可用的长度）",
         "checked": "{verified}/{checked} 项已核验 ({pct})",
         "copied": "{n} 项为论文原文摘录（非 LLM 撰写，不计入核验率）",
         "uncheckable": "{n} 项无可核验的数字或名称",
@@ -176,6 +177,7 @@ LABELS = {
         "context_fit": "packed to the server's {limit:,}-token context",
         "context_since": " (remembered since {since})",
         "hidden": "{n:,} characters of invisible text dropped",
+        "pages_unread": "{n:,} more pages not read (beyond what any analysis can use)",
         "checked": "{verified}/{checked} items verified ({pct})",
         "copied": "{n} items copied from the paper (not written by an LLM, not scored)",
         "uncheckable": "{n} items with no number or name to check",
@@ -254,6 +256,8 @@ def provenance_line(p: Provenance, t: dict[str, str]) -> str:
         parts.append(f"{t['fallback']}: {reasons}")
     if p.hidden_chars:
         parts.append(t["hidden"].format(n=p.hidden_chars))
+    if p.pages_unread:
+        parts.append(t["pages_unread"].format(n=p.pages_unread))
     if p.context_limit:
         since = t["context_since"].format(since=p.context_since[:10]) if p.context_since else ""
         parts.append(t["context_fit"].format(limit=p.context_limit) + since)

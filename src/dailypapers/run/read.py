@@ -14,6 +14,7 @@ from dailypapers.core.errors import (
     ParseError,
     RateLimited,
     ServiceUnreachable,
+    WorkerCrashed,
 )
 from dailypapers.core.models import Author, Document, Paper
 from dailypapers.core.workers import Workers
@@ -112,8 +113,8 @@ def _reason(e: Exception) -> str:
 
 def is_transient(e: Exception) -> bool:
     """A failure that may pass by the next run: unreachable, rate-limited, a server error."""
-    if isinstance(e, ServiceUnreachable | RateLimited):
-        return True
+    if isinstance(e, ServiceUnreachable | RateLimited | WorkerCrashed):
+        return True  # (a worker may be killed from outside: by the OOM killer)
     return (
         isinstance(e, FetchError)
         and e.status is not None

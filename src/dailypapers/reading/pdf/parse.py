@@ -45,6 +45,9 @@ _CHAR_BOX = ctypes.CFUNCTYPE(
     ctypes.c_int, ctypes.c_void_p, ctypes.c_int, _DOUBLE_P, _DOUBLE_P, _DOUBLE_P, _DOUBLE_P
 )(_address(pdfium_c.FPDFText_GetCharBox))
 _OCR_PAGE = 200  # a page with fewer visible characters than this and hidden text is a scan
+# Pages read at most: an analysis packs ~24k tokens (~30 dense pages) by priority, and papers
+# with appendices run to 60-100 pages; a 1,200-page volume costs minutes of CPU for nothing.
+MAX_PAGES = 150
 
 
 def parse_pdf(
@@ -60,14 +63,17 @@ def parse_pdf(
             raise ParseError(f"cannot read the PDF of {name}: {e}", url=url) from None
         try:
             meta_title = str(pdf.get_metadata_value("Title") or "")
-            pages = [read_page(pdf, i) for i in range(len(pdf))]
+            total = len(pdf)
+            pages = [read_page(pdf, i) for i in range(min(total, MAX_PAGES))]
         except pdfium.PdfiumError as e:
             raise ParseError(f"cannot read the PDF of {name}: {e}", url=url) from None
         finally:
             pdf.close()
     if sum(len(ln.text) for p in pages for ln in p.lines) < 500:
         raise ParseError(f"the PDF of {name} has no extractable text (scanned?)", url=url)
-    return build_document(pages, meta_title, arxiv_id=arxiv_id, url=url, version=version)
+    doc = build_document(pages, meta_title, arxiv_id=arxiv_id, url=url, version=version)
+    doc.pages_unread = max(0, total - MAX_PAGES)
+    return doc
 
 
 def read_page(pdf: pdfium.PdfDocument, index: int) -> Page:
