@@ -60,3 +60,33 @@ def test_an_interrupted_run_leaves_no_worker_and_runs_no_queued_task() -> None:
         asyncio.run(go())
     assert time.monotonic() - started < 9  # 12 s if the queued tasks ran
     assert not multiprocessing.active_children()
+
+
+def spin(seconds: float) -> int:
+    end, n = time.process_time() + seconds, 0
+    while time.process_time() < end:
+        n += 1
+    return n
+
+
+def swallow(megabytes: int) -> int:
+    return len(bytearray(megabytes << 20))
+
+
+def test_a_task_over_its_budget_fails_alone_and_the_worker_lives_on() -> None:
+    """A 1,200-page volume or a decompression bomb costs its own paper, not the run."""
+    from dailypapers.core.errors import OverBudget
+
+    async def go() -> list:
+        async with Workers(1, seconds=0.5, memory=1024 << 20) as workers:
+            return await asyncio.gather(
+                workers.run(spin, 3.0),
+                workers.run(swallow, 1500),
+                workers.run(swallow, 10),
+                return_exceptions=True,
+            )
+
+    slow, greedy, fine = asyncio.run(go())
+    assert isinstance(slow, OverBudget) and "more than 0.5 s of CPU" in str(slow)
+    assert isinstance(greedy, OverBudget) and "more memory" in str(greedy)
+    assert fine == 10 << 20

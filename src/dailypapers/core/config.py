@@ -142,6 +142,19 @@ class Settings(BaseModel):
         ge=0,
         le=32,
     )
+    read_seconds: float = setting(
+        120.0,
+        "DAILYPAPERS_READ_SECONDS",
+        "CPU seconds a worker may spend reading or checking one paper; `0`: no limit",
+        ge=0,
+    )
+    read_memory_mb: int = setting(
+        2048,
+        "DAILYPAPERS_READ_MEMORY_MB",
+        "memory a worker may use for one paper, MB (a decompression bomb stops there); `0`: "
+        "no limit",
+        ge=0,
+    )
     max_input_tokens: int = setting(
         24000,
         "DAILYPAPERS_MAX_INPUT_TOKENS",

@@ -18,7 +18,8 @@ DailyPapersError                 base; `str(err)` is the one line shown to the u
 │   ├── ServiceUnreachable       connection refused, DNS failure, timeout
 │   └── BadResponse              a redirect loop or off-host redirect, an oversize body
 ├── ParseError                   a page or PDF we could not turn into a document
-│   └── ConversionFailed         arXiv served HTML, but it is conversion errors, not the paper
+│   ├── ConversionFailed         arXiv served HTML, but it is conversion errors, not the paper
+│   └── OverBudget               a paper took more CPU time or memory than one paper may
 ├── WorkerCrashed                the process reading or checking a paper died on it, every try
 ├── DeliveryFailed               a channel refused a message, or could not be reached (channel)
 │   └── DeliveryUnconfirmed      it went out, no answer came: it may have arrived (Unconfirmed)
@@ -145,6 +146,10 @@ class ConversionFailed(ParseError):
 
 class WorkerCrashed(DailyPapersError):
     pass
+
+
+class OverBudget(ParseError):
+    """Reading or checking a paper took more CPU time or memory than one paper may."""
 
 
 class Unconfirmed(DailyPapersError):

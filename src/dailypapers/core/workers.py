@@ -14,6 +14,7 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import resource
 import signal
 import threading
 import time
@@ -23,14 +24,20 @@ from concurrent.futures.process import BrokenProcessPool
 from types import TracebackType
 from typing import Any, TypeVar
 
-from dailypapers.core.errors import WorkerCrashed
+from dailypapers.core.errors import OverBudget, WorkerCrashed
 
 T = TypeVar("T")
 log = logging.getLogger("dailypapers")
 
 
 class Workers:
-    def __init__(self, count: int) -> None:
+    """`seconds` and `memory` are each task's budget in a worker process: CPU seconds, and
+    bytes of address space (0: no limit). A paper over it fails with OverBudget, so it falls
+    back to its next source with the reason, and no worker is lost to a decompression bomb
+    or a 1,200-page volume. A thread (`count` 0) has no budget."""
+
+    def __init__(self, count: int, seconds: float = 0, memory: int = 0) -> None:
+        self.seconds, self.memory = seconds, memory
         self.size = count  # as configured
         self.count = count  # in the pool that runs now
         self.pools = 0  # started so far: a session starts one for all its runs
@@ -58,7 +65,7 @@ class Workers:
                 self.count,
                 mp_context=multiprocessing.get_context("spawn"),  # no fork of a threaded loop
                 initializer=_worker_setup,
-                initargs=(os.getpid(),),
+                initargs=(os.getpid(), self.memory),
             )
             for _ in range(self.count):
                 self._pool.submit(os.getpid)
@@ -77,7 +84,8 @@ class Workers:
                 pool = self._pool
                 assert pool is not None
                 try:
-                    return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
+                    loop = asyncio.get_running_loop()
+                    return await loop.run_in_executor(pool, _within, self.seconds, fn, *args)
                 except BrokenProcessPool:
                     self._replace(pool)
                     if careful is not None:  # it ran alone
@@ -115,7 +123,27 @@ class Workers:
         self.close()
 
 
-def _worker_setup(parent: int) -> None:
+def _within(seconds: float, fn: Callable[..., T], *args: Any) -> T:
+    """`fn(*args)` within `seconds` of this process's CPU time and its memory limit."""
+
+    def over(signum: int, frame: object) -> None:
+        raise OverBudget(f"reading took more than {seconds:g} s of CPU; not read further")
+
+    if seconds:
+        signal.signal(signal.SIGVTALRM, over)
+        signal.setitimer(signal.ITIMER_VIRTUAL, seconds)
+    try:
+        return fn(*args)
+    except MemoryError:
+        raise OverBudget("reading needed more memory than one paper may; not read") from None
+    finally:
+        if seconds:
+            signal.setitimer(signal.ITIMER_VIRTUAL, 0)
+
+
+def _worker_setup(parent: int, memory: int = 0) -> None:
+    if memory:
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # systemd stops the whole group: the run decides
     threading.Thread(target=_leave_with, args=(parent,), daemon=True).start()

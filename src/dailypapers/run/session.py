@@ -61,7 +61,9 @@ class Session:
         self.store = store
         self.clock = clock or SystemClock()
         self.observers = Observers(observers)
-        self.workers = Workers(settings.workers)
+        self.workers = Workers(
+            settings.workers, settings.read_seconds, settings.read_memory_mb << 20
+        )
         self.analyser: Analyser = make_analyser(
             settings, store, self.workers, no_llm=no_llm, sleep=self.clock.sleep
         )
