@@ -88,3 +88,44 @@ def test_a_worker_killed_from_outside_makes_the_fallback_transient() -> None:
     from dailypapers.run.read import is_transient
 
     assert is_transient(WorkerCrashed("the process reading or checking this paper died on it"))
+
+
+def test_a_home_that_is_a_file_and_a_binary_config_are_one_line(clean_env) -> None:
+    clean_env.parent.mkdir(parents=True, exist_ok=True)
+    clean_env.write_text("not a folder")
+    res = run_cli(["report", DAY, "--no-llm", "-q"])
+    assert res.exit_code == 6 and "cannot use" in res.stderr and "Traceback" not in res.stderr
+    clean_env.unlink()
+    clean_env.mkdir()
+    (clean_env / "config.toml").write_bytes(b"\xff\xfe\x00binary")
+    res = run_cli(["history"])
+    assert res.exit_code == 2 and "must be UTF-8 TOML" in res.stderr
+
+
+def test_a_redirect_to_another_port_of_the_same_host_is_not_followed() -> None:
+    import asyncio
+
+    import pytest
+
+    from dailypapers.core.config import load_settings
+    from dailypapers.core.errors import BadResponse
+    from dailypapers.sources.net import Net
+
+    from servers import FakeClock, LocalServer, Reply
+
+    other = LocalServer(lambda path, query, body: Reply(200, b"secret"))
+    port = other.url.rsplit(":", 1)[1]
+    server = LocalServer(
+        lambda path, query, body: Reply(302, b"", {"Location": f"http://127.0.0.1:{port}/x"})
+    )
+
+    async def go() -> None:
+        async with Net(load_settings(), clock=FakeClock()) as net:
+            await net.get("hf", f"{server.url}/api/daily_papers")
+
+    try:
+        with pytest.raises(BadResponse, match="redirects off the configured host"):
+            asyncio.run(go())
+    finally:
+        server.close()
+        other.close()

@@ -112,7 +112,8 @@ class LLM:
                 timeout=settings.llm_timeout,
                 max_retries=0,  # retried on the session's clock (retrying.py)
                 default_headers={"User-Agent": settings.user_agent},
-                http_client=openai.DefaultAsyncHttpxClient(verify=tls()),
+                # a redirect elsewhere would take the paper with it: none is followed
+                http_client=openai.DefaultAsyncHttpxClient(verify=tls(), follow_redirects=False),
             )
         return self._client
 

@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.text import Text
 
 from dailypapers.core import periods
-from dailypapers.core.errors import DailyPapersError, Interrupted, NotInArchive
+from dailypapers.core.errors import DailyPapersError, Interrupted, NotInArchive, NotWritable
 from dailypapers.core.escape import terminal
 from dailypapers.core.ids import id_in, split_version
 
@@ -37,6 +37,9 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode=None,
 )
+# Before the log file is set up, nothing of ours is printed by logging's last resort: an
+# error is one line (DAILYPAPERS_DEBUG=1 shows the traceback).
+logging.getLogger("dailypapers").addHandler(logging.NullHandler())
 out = Console()
 err = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -150,8 +153,14 @@ def runtime(ctx: typer.Context) -> dict[str, Any]:
 
 
 def setup_logging(settings: Settings) -> None:
-    settings.home.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(settings.home / "dailypapers.log", encoding="utf-8")
+    try:
+        settings.home.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(settings.home / "dailypapers.log", encoding="utf-8")
+    except OSError as e:
+        raise NotWritable(
+            f"cannot use {settings.home} as the data folder ({e.strerror}): set "
+            "DAILYPAPERS_HOME to a folder you can write"
+        ) from None
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     logger = logging.getLogger("dailypapers")
     logger.handlers[:] = [handler]

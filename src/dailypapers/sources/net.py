@@ -150,9 +150,15 @@ class Service:
 
 
 def _within_host(svc: Service, request: httpx.Request, target: httpx.Request) -> httpx.Request:
-    """Follow a redirect only to the host we asked (http may become https, not back)."""
-    if target.url.host != request.url.host or (
-        request.url.scheme == "https" and target.url.scheme != "https"
+    """Follow a redirect only to the host and port we asked (http may become https, not
+    back)."""
+    same_port = target.url.port == request.url.port or (
+        request.url.scheme == "http" and target.url.scheme == "https" and target.url.port is None
+    )
+    if (
+        target.url.host != request.url.host
+        or not same_port
+        or (request.url.scheme == "https" and target.url.scheme != "https")
     ):
         asked = svc.shown(str(request.url))
         raise BadResponse(
