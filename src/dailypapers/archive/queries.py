@@ -168,6 +168,16 @@ class Queries:
             ).fetchone()[0]
         return found
 
+    def last_failures(self, period: str, kind: str, lang: str, analyser: str) -> dict[str, str]:
+        """The papers the last run of this period, language and analyser failed on, with
+        their reasons."""
+        rows = self.db.execute(
+            "SELECT paper_id, error FROM run_papers WHERE status='failed' AND run_id=(SELECT "
+            "max(id) FROM runs WHERE period=? AND kind=? AND lang=? AND analyser=?)",
+            (period, kind, lang, analyser),
+        ).fetchall()
+        return {r[0]: r[1] or "" for r in rows}
+
     def last_failed(self, period: str, kind: str, lang: str, analyser: str) -> int:
         """Papers that failed in the last run of this period, language and analyser."""
         row = self.db.execute(

@@ -144,7 +144,9 @@ class Archive(Queries):
         self, label: str, kind: ReportKind, lang: Lang, analyser: AnalyserKind | None = None
     ) -> Report | None:
         """A period's report rebuilt from the archive alone (None: never listed), from the
-        analyses of `analyser` (see `which`); papers without one show as not analysed."""
+        analyses of `analyser` (see `which`). A paper its last run failed on shows with the
+        reason; papers never analysed (a `--top` run) are left out, and the report's note
+        says how many and the command that analyses them."""
         from dailypapers.core.models import PaperResult
         from dailypapers.report.models import Report
         from dailypapers.report.overview import day_overview, material_key
@@ -155,18 +157,30 @@ class Archive(Queries):
             return None
         chosen = self.which([p.id for p in papers], lang, analyser)
         provenances: list[Provenance] = []
-        command = report_command(label, kind, lang, chosen)
+        failures = self.last_failures(label, kind, lang, chosen) if self.has("runs") else {}
+        unread: list[str] = []
 
-        def stored(paper: Paper) -> PaperResult:
+        def stored(paper: Paper) -> PaperResult | None:
             found = self.analysis(paper, None, None, None, lang, chosen)
             if found is None:
-                error = f"not analysed yet: run `{command}`"
-                return PaperResult(paper=paper, status="failed", error=error)
+                if paper.id in failures:
+                    return PaperResult(paper=paper, status="failed", error=failures[paper.id])
+                unread.append(paper.id)
+                return None
             if found.provenance:
                 provenances.append(found.provenance)
             return found
 
-        results = PaperResults(map(stored, papers))  # packed one by one, as a run keeps them
+        kept = (r for r in map(stored, papers) if r is not None)
+        results = PaperResults(kept)  # packed one by one, as a run keeps them
+        note = None
+        if unread:
+            from dailypapers.report.labels import LABELS
+
+            command = report_command(label, kind, lang, chosen)
+            note = LABELS[lang]["unread"].format(
+                n=len(unread), total=len(papers), label=label, command=command
+            )
         models = {p.model for p in provenances if p.model}
         return Report(
             label=label,
@@ -175,6 +189,7 @@ class Archive(Queries):
             generated_at=datetime.now(UTC),
             analyser=chosen,
             model=", ".join(sorted(models)) or None,
+            note=note,
             overview=day_overview(results, self.paragraph(material_key(results, lang))),
             papers=results,
         )

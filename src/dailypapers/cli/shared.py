@@ -206,7 +206,7 @@ def archived(archive: Archive, what: str, lang: Lang, analyser: AnalyserKind | N
             f"`{report_command(label, kind, lang, analyser or 'llm')}` "
             "(see `dailypapers history`)"
         )
-    if rebuilt.papers and not any(p.status == "ok" for p in rebuilt.papers):
+    if rebuilt.note and not any(p.status == "ok" for p in rebuilt.papers):  # none analysed
         made = "without an LLM" if rebuilt.analyser == "no-llm" else "by an LLM"
         raise NotInArchive(
             f"the archive holds no {lang} analysis of {label} made {made}: run "

@@ -99,6 +99,7 @@ LABELS = {
         "read_abstract": "摘要",
         "read_analyses": "当日分析",
         "seen_before": "此前已发送",
+        "unread": "{label} 列出的 {total} 篇论文中有 {n} 篇尚未分析：运行 `{command}`",
         "server_truncated": "⚠️ 服务器静默截断了提示词：只读取了 {read:,}/~{sent:,} tokens",
     },
     "en": {
@@ -192,6 +193,8 @@ LABELS = {
         "read_abstract": "abstract",
         "read_analyses": "day's analyses",
         "seen_before": "Sent before",
+        "unread": "{n} of the {total} papers listed on {label} are not analysed yet: run "
+        "`{command}`",
         "server_truncated": "⚠️ prompt cut by the server (it read {read:,} of ~{sent:,} tokens)",
     },
 }
