@@ -325,3 +325,12 @@ def test_english_prompt_with_lang_en(llm, monkeypatch) -> None:
     result, _ = analyse()
     assert result.status == "ok" and result.provenance.prompt_version == "analysis-en-2"
     assert llm.requests[0]["messages"][0]["content"].startswith("You are a careful")
+
+
+def test_a_runaway_answer_is_sent_back_not_rendered(llm) -> None:
+    """A 33 MB answer would make a 95 MB report: past 200,000 characters it is refused."""
+    huge = json.dumps({"contribution": "x" * 300_000})
+    llm.script = [lambda r: json_reply(completion(huge, prompt_tokens=server_tokens(r)))]
+    result, calls = analyse()
+    assert result.status == "ok" and len(llm.requests) == 2
+    assert "characters long" in calls[0]["error"]

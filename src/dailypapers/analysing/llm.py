@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     import openai
 
 RUNGS = ("json_schema", "json_object", "plain")
+MAX_ANSWER_CHARS = 200_000  # ~50k tokens: ten times any analysis, never a 33 MB report
 M = TypeVar("M", bound=BaseModel)
 JSON = dict[str, Any]
 
@@ -244,6 +245,11 @@ class LLM:
             )
         if not (content or "").strip():
             return "the answer was empty"
+        if len(content or "") > MAX_ANSWER_CHARS:  # no analysis is this long: a runaway
+            return (
+                f"the answer was {len(content or ''):,} characters long; answer again, as one "
+                "concise JSON object"
+            )
         try:
             return model.model_validate(extract_json(content or ""))
         except (ValueError, ValidationError) as e:

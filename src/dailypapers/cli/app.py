@@ -247,9 +247,12 @@ def report(
                 "are done and saved; run the same command again to finish"
             ) from None
     if not result.papers:
+        said = nothing_to_report(result)
+        if result.selection is None and not refresh and period is not None:
+            said += " (as Hugging Face answered when it was last asked: --refresh asks again)"
         if names:  # a job that was to deliver says it could not, in its exit code too
-            raise NothingToSend(nothing_to_report(result))
-        out.print(nothing_to_report(result))
+            raise NothingToSend(said)
+        out.print(said)
         return
     for f in formats:
         emit(result, f, output, settings, result.file_name(f), quiet)
