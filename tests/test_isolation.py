@@ -129,3 +129,20 @@ def test_a_redirect_to_another_port_of_the_same_host_is_not_followed() -> None:
     finally:
         server.close()
         other.close()
+
+
+def test_a_page_cut_short_falls_back_and_is_read_again_next_run(recordings) -> None:
+    """A page that ends before </html> (cut in transit) is not taken as the paper."""
+    from servers import FIXTURES, Reply
+
+    rec, _ = recordings
+    page = (FIXTURES / "arxiv_html/2407.16314v1.html").read_bytes()
+    rec.overrides["/html/2407.16314"] = [Reply(200, page[: len(page) // 2], {})]
+    res = run_cli(["read", "2407.16314"])
+    assert res.exit_code == 0, res.stderr
+    assert "ends before </html>: cut short" in res.stderr
+    assert "source: abstract only" in res.stderr
+    from dailypapers.core.errors import CutShort
+    from dailypapers.run.read import is_transient
+
+    assert is_transient(CutShort("cut"))  # read again on the next run

@@ -16,7 +16,8 @@ DailyPapersError                 base; `str(err)` is the one line shown to the u
 │   ├── FutureDate               HF answers 400 for a day it has not reached yet
 │   ├── RateLimited              429/503 after every allowed retry (retry_after)
 │   ├── ServiceUnreachable       connection refused, DNS failure, timeout
-│   └── BadResponse              a redirect loop or off-host redirect, an oversize body
+│   ├── BadResponse              a redirect loop or off-host redirect, an oversize body
+│   └── CutShort                 a page that ends before its end (read again next run)
 ├── ParseError                   a page or PDF we could not turn into a document
 │   ├── ConversionFailed         arXiv served HTML, but it is conversion errors, not the paper
 │   └── OverBudget               a paper took more CPU time or memory than one paper may
@@ -134,6 +135,10 @@ class ServiceUnreachable(FetchError):
 
 class BadResponse(FetchError):
     pass
+
+
+class CutShort(FetchError):
+    """A page that ends before its end: cut in transit, so read again on the next run."""
 
 
 class ParseError(DailyPapersError):

@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, field
 
 from dailypapers.core.errors import (
+    CutShort,
     DailyPapersError,
     FetchError,
     ParseError,
@@ -94,6 +95,8 @@ async def read_paper(
 
 
 def _parse_html(page: bytes, arxiv_id: str, url: str, meta: ArxivMeta | None) -> Document:
+    if b"</html>" not in page[-4096:].lower():  # LaTeXML's pages end so: this one was cut
+        raise CutShort(f"the HTML of {arxiv_id} ends before </html>: cut short", url=url)
     doc = parse_html(page, arxiv_id=arxiv_id, url=url)
     if not doc.version:  # arXiv redirects /html/<id> to /html/<id>vN
         doc.version = version_from_url(url)
@@ -113,7 +116,7 @@ def _reason(e: Exception) -> str:
 
 def is_transient(e: Exception) -> bool:
     """A failure that may pass by the next run: unreachable, rate-limited, a server error."""
-    if isinstance(e, ServiceUnreachable | RateLimited | WorkerCrashed):
+    if isinstance(e, ServiceUnreachable | RateLimited | WorkerCrashed | CutShort):
         return True  # (a worker may be killed from outside: by the OOM killer)
     return (
         isinstance(e, FetchError)
