@@ -10,7 +10,7 @@ import sqlite3
 import zlib
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from dailypapers.core.errors import ArchiveUnusable, DiskFull, NotWritable, StorageError
 
@@ -78,7 +78,7 @@ class Connection(sqlite3.Connection):
             raise storage_error(e, self.path) or e from None
 
 
-ANALYSER = "CASE WHEN model = 'no-llm' THEN 'no-llm' ELSE 'llm' END"  # of an analyses row
+ANALYSER = "CASE WHEN a.model = 'no-llm' THEN 'no-llm' ELSE 'llm' END"  # an analyses row `a`
 
 
 class Queries:
@@ -86,6 +86,15 @@ class Queries:
     calling thread's own connection of an `Archive`."""
 
     db: sqlite3.Connection
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def listing(self, period: str, kind: str) -> list[Paper] | None:
         row = self.db.execute(
@@ -98,13 +107,15 @@ class Queries:
     def listings(self) -> list[sqlite3.Row]:
         """Every archived period with its paper count, and for each language and analyser
         that wrote any of its papers' analyses, how many it wrote (a period nobody analysed
-        yet has one row, with lang and analyser NULL)."""
+        yet has one row, with lang and analyser NULL). Each listing's JSON is read once."""
         rows: list[sqlite3.Row] = self.db.execute(
-            "SELECT l.period, l.kind, l.fetched_at, json_array_length(l.papers) AS n, a.lang, "
-            f"{ANALYSER} AS analyser, count(DISTINCT a.id) AS analysed "
-            "FROM listings AS l LEFT JOIN json_each(l.papers) AS p "
-            "LEFT JOIN analyses AS a ON a.id = json_extract(p.value, '$.id') "
-            "GROUP BY l.period, l.kind, a.lang, analyser"
+            "SELECT l.period, l.kind, l.fetched_at, l.n, d.lang, d.analyser, d.analysed FROM "
+            "(SELECT period, kind, fetched_at, json_array_length(papers) AS n FROM listings) AS l "
+            f"LEFT JOIN (SELECT l2.period, l2.kind, a.lang, {ANALYSER} AS analyser, "
+            "count(DISTINCT a.id) AS analysed FROM listings AS l2, json_each(l2.papers) AS p "
+            "JOIN analyses AS a ON a.id = json_extract(p.value, '$.id') "
+            "GROUP BY l2.period, l2.kind, a.lang, analyser) AS d "
+            "ON d.period = l.period AND d.kind = l.kind"
         ).fetchall()
         return rows
 
@@ -128,7 +139,7 @@ class Queries:
     ) -> PaperResult | None:
         """A stored analysis; with model None, the newest of any model for that language
         (of that `analyser`, llm or no-llm, when given)."""
-        sql = "SELECT analysis, grounding, provenance FROM analyses WHERE id=? AND lang=?"
+        sql = "SELECT analysis, grounding, provenance FROM analyses AS a WHERE id=? AND lang=?"
         args: list[Any] = [paper.id, lang]
         if analyser is not None:
             sql += f" AND {ANALYSER}=?"
@@ -162,7 +173,7 @@ class Queries:
             chunk = ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
             found += self.db.execute(
-                f"SELECT count(DISTINCT id) FROM analyses WHERE id IN ({marks}) AND lang=? "
+                f"SELECT count(DISTINCT id) FROM analyses AS a WHERE id IN ({marks}) AND lang=? "
                 f"AND {ANALYSER}=?",
                 [*chunk, lang, analyser],
             ).fetchone()[0]
@@ -177,15 +188,6 @@ class Queries:
             (period, kind, lang, analyser),
         ).fetchall()
         return {r[0]: r[1] or "" for r in rows}
-
-    def last_failed(self, period: str, kind: str, lang: str, analyser: str) -> int:
-        """Papers that failed in the last run of this period, language and analyser."""
-        row = self.db.execute(
-            "SELECT count(*) FROM run_papers WHERE status='failed' AND run_id=(SELECT max(id) "
-            "FROM runs WHERE period=? AND kind=? AND lang=? AND analyser=?)",
-            (period, kind, lang, analyser),
-        ).fetchone()
-        return int(row[0])
 
     def paragraph(self, key: str) -> DayParagraph | None:
         row = self.db.execute("SELECT body FROM day_paragraphs WHERE key=?", (key,)).fetchone()

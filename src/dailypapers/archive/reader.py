@@ -92,12 +92,6 @@ class Archive(Queries):
             self._all.clear()
             self._local = threading.local()  # used again, each thread opens anew
 
-    def __enter__(self) -> Archive:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     def has(self, table: str) -> bool:
         self.db  # noqa: B018  (opening reads the tables)
         return table in self.tables
@@ -118,14 +112,14 @@ class Archive(Queries):
             lang: str | None = r["lang"]
             analyser: str | None = r["analyser"] if lang else None
             failed = (
-                self.last_failed(r["period"], r["kind"], lang, analyser) if lang and analyser else 0
+                len(self.last_failures(r["period"], r["kind"], lang, analyser))
+                if lang and analyser
+                else 0
             )
             period = r["period"], r["kind"], r["fetched_at"], r["n"]
             found.append(
                 ArchivedPeriod(*period, lang, analyser, r["analysed"] if lang else 0, failed)
             )
-        analysed = {(p.label, p.kind) for p in found if p.lang}
-        found = [p for p in found if p.lang or (p.label, p.kind) not in analysed]
         order = {"day": 0, "week": 1, "month": 2}
         return sorted(
             found,
@@ -157,7 +151,7 @@ class Archive(Queries):
             return None
         chosen = self.which([p.id for p in papers], lang, analyser)
         provenances: list[Provenance] = []
-        failures = self.last_failures(label, kind, lang, chosen) if self.has("runs") else {}
+        failures = self.last_failures(label, kind, lang, chosen)
         unread: list[str] = []
 
         def stored(paper: Paper) -> PaperResult | None:

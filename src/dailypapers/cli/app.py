@@ -230,11 +230,10 @@ def report(
                 settings, store, observers=[observer], no_llm=no_llm, **runtime(ctx)
             ) as session:
                 made = (await session.period(opts, stats=stats))[0]
-                for name in names if made.papers else []:
-                    try:
-                        sent.append(await session.deliver(made, name))
-                    except DeliveryFailed as e:  # the report is written all the same
-                        undelivered.append(e)
+                if made.papers:  # a failed delivery: the report is written all the same
+                    delivered = await session.deliver_all(made, names)
+                    sent.extend(delivered[0])
+                    undelivered.extend(delivered[1])
                 return made
 
         try:
@@ -337,7 +336,7 @@ def history() -> None:
     from rich.table import Table
 
     from dailypapers.core.config import load_settings
-    from dailypapers.report.models import file_name
+    from dailypapers.report.files import file_name
 
     settings = load_settings()
     with opened_archive(settings) as archive:

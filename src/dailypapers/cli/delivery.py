@@ -7,10 +7,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from dailypapers.cli.options import DayArg, LangOpt, Month, Week, period_of
+from dailypapers.cli.options import DayArg, LangOpt, Month, NoLLM, Week, period_of
 from dailypapers.cli.shared import (
     app,
     archived,
+    emit,
     err,
     one_line_errors,
     opened_archive,
@@ -81,33 +82,26 @@ def deliver_report(
     names: list[str],
     **how: bool,
 ) -> tuple[list[Outcome], list[DeliveryFailed]]:
-    """Each channel in turn; one channel's failure never keeps the others from theirs."""
     from dailypapers.run.session import Session
 
     with opened_store(settings) as store:
 
         async def go() -> tuple[list[Outcome], list[DeliveryFailed]]:
-            sent, failed = [], []
             async with Session(settings, store, no_llm=True, **runtime(ctx)) as session:
-                for name in names:
-                    try:
-                        sent.append(await session.deliver(report, name, **how))
-                    except DeliveryFailed as e:
-                        failed.append(e)
-            return sent, failed
+                return await session.deliver_all(report, names, **how)
 
         return run_async(go())
 
 
-def archived_report(settings: Settings, period: str | None, kind: str) -> Report:
+def archived_report(settings: Settings, period: str | None) -> Report:
+    """The archived report of the period, or of the newest analysed day."""
     with opened_archive(settings) as archive:
         if period is None:
             days = [p for p in archive.periods() if p.kind == "day" and p.analysed]
             if not days:
                 raise UserError("the archive holds no analysed day: run `dailypapers report`")
-            period, kind = days[0].label, "day"
-        what = period if kind == "day" else period
-        return archived(archive, what, settings.lang, None)
+            period = days[0].label
+        return archived(archive, period, settings.lang, None)
 
 
 @app.command()
@@ -135,8 +129,7 @@ def send(
 
     settings = load_settings(lang=lang)
     names = channels_of(settings, to)
-    period, kind = period_of(day, week, month)
-    report = archived_report(settings, period, kind)
+    report = archived_report(settings, period_of(day, week, month)[0])
     sent, failed = deliver_report(ctx, settings, report, names, resend=resend, dry_run=dry_run)
     tell(sent, report.label, failed)
 
@@ -159,10 +152,10 @@ def approve(
 
     settings = load_settings(lang=lang)
     names = channels_of(settings, to)
-    period, kind = period_of(day, week, month)
+    period = period_of(day, week, month)[0]
     if period is None:
         raise UserError("give the period to approve, e.g. dailypapers approve 2026-02-11 --to team")
-    report = archived_report(settings, period, kind)
+    report = archived_report(settings, period)
     sent, failed = deliver_report(ctx, settings, report, names, approve=True)
     tell(sent, report.label, failed)
 
@@ -173,9 +166,7 @@ def run_daily(
     ctx: typer.Context,
     to: Channels = None,
     lang: LangOpt = None,
-    no_llm: Annotated[
-        bool, typer.Option("--no-llm", help="The paper's own sentences, no LLM")
-    ] = False,
+    no_llm: NoLLM = False,
     wait: Annotated[
         float,
         typer.Option(min=0, metavar="MINUTES", help="Wait this long for the day's list to settle"),
@@ -191,7 +182,6 @@ def run_daily(
 
     Example: dailypapers run-daily --to team-feishu
     """
-    from dailypapers.cli.shared import emit
     from dailypapers.core.config import load_settings
     from dailypapers.core.errors import EXIT_PARTIAL
     from dailypapers.run.daily import Daily, daily

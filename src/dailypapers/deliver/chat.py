@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from dailypapers.deliver.digest import Digest, Item
@@ -40,7 +40,6 @@ class Markup:
     size: Callable[[str], int] = len
     limit: int = 2000
     bullet: str = "• "
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 JOINER = "\u2060"  # invisible: keeps "@name" from mentioning and "x://y" from linking
@@ -148,11 +147,11 @@ def item_text(x: Item, m: Markup, results: int | None = None, cut: int | None = 
     lines += [f"{m.bullet}{e(r)}" for r in x.results[:results]]
     code = _safe_url(x.code or "")
     if code:
-        lines.append(m.link(e(t_code(x, code)), code))
+        lines.append(m.link(e(repository(code)), code))
     return "\n".join(lines)
 
 
-def t_code(x: Item, url: str) -> str:
+def repository(url: str) -> str:
     """A code link's text: the repository's owner/name."""
     return url.split("://", 1)[-1].removeprefix("github.com/").rstrip("/")
 

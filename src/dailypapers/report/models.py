@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, computed_field
 
 from dailypapers.core.kinds import Lang
 from dailypapers.core.models import AnalyserKind, ReportKind, Verdict
+from dailypapers.report.files import file_name
 from dailypapers.report.results import PaperResults
 
 
@@ -89,10 +90,3 @@ class Report(BaseModel):
             return f"https://huggingface.co/papers/{self.label}"
         path = {"day": "date", "week": "week", "month": "month"}[self.kind]
         return f"https://huggingface.co/papers/{path}/{self.label}"
-
-
-def file_name(label: str, analyser: str, slug: str | None, lang: str, fmt: str) -> str:
-    """`2026-02-11.zh.md`; `2026-02-11.no-llm.zh.md` for the report without an LLM;
-    `2026-02-11.top5.zh.md` for a filtered one: no run replaces another kind of report."""
-    parts = [label, "no-llm" if analyser == "no-llm" else None, slug, lang, fmt]
-    return ".".join(p for p in parts if p)

@@ -77,10 +77,5 @@ async def daily(
         raise NothingToSend(f"no papers were listed on {label}")
     stats = Stats()
     report, _ = await session.period(Options(period=label), stats=stats)
-    outcomes, failed = [], []
-    for name in channels:  # one channel's failure never keeps the others from theirs
-        try:
-            outcomes.append(await session.deliver(report, name))
-        except DeliveryFailed as e:
-            failed.append(e)
+    outcomes, failed = await session.deliver_all(report, channels)
     return Daily(label, report, stats, outcomes, failed)

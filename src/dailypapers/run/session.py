@@ -22,7 +22,7 @@ import httpx
 from dailypapers.analysing.analysers import Analyser, make_analyser
 from dailypapers.archive.store import Store
 from dailypapers.core.config import Settings
-from dailypapers.core.errors import StorageError
+from dailypapers.core.errors import DeliveryFailed, StorageError
 from dailypapers.core.ids import split_version
 from dailypapers.core.workers import Workers
 from dailypapers.deliver.send import Deliverer, Outcome
@@ -140,6 +140,19 @@ class Session:
             return await deliverer.deliver(
                 report, name, channel, resend=resend, dry_run=dry_run, approve=approve
             )
+
+    async def deliver_all(
+        self, report: Report, names: list[str], **how: bool
+    ) -> tuple[list[Outcome], list[DeliveryFailed]]:
+        """The report to each channel in turn: one channel's failure never keeps the others
+        from theirs. What was delivered, and what failed."""
+        sent, failed = [], []
+        for name in names:
+            try:
+                sent.append(await self.deliver(report, name, **how))
+            except DeliveryFailed as e:
+                failed.append(e)
+        return sent, failed
 
     def config(self, opts: Options) -> RunConfig:
         s = self.settings
